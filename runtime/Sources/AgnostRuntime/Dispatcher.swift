@@ -1,0 +1,327 @@
+import AgnostBundle
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// Turns a request into a response: reserved paths, routing, API keys, body limit, the endpoint's middleware
+/// chain under its deadline, error mapping and the access log.
+///
+/// Everything per endpoint (route, chain, timeout) is resolved once in `init`; a request only walks the route
+/// trie and runs the prepared chain. The HTTP server and ``AgnostRuntimeTesting`` both call ``respond(to:)``,
+/// so tests exercise exactly the production path, minus the socket.
+package final class Dispatcher: Sendable {
+    struct Endpoint: Sendable {
+        let name: String
+        let parameterNames: [String]
+        let chain: EndpointHandler
+        let timeout: Duration
+        let requiresAPIKey: Bool
+        let logExecution: Bool
+    }
+
+    private let routes: RouteTable<Endpoint>
+    private let apiKeys: APIKeyVerifier
+    private let maxBodyBytes: Int
+    private let environment: AppEnvironment
+    private let logger: Logger
+    private let accessLog: AccessLog?
+    private let timers: any EventLoopGroup
+    private let draining = Atomic(false)
+    /// The graceful-shutdown bound: no in-flight request can outlive its endpoint's timeout.
+    package let longestTimeout: Duration
+
+    /// - Parameter processEnvironment: overrides the bundle's `env` values of the same names.
+    package init(
+        manifest: BundleManifest,
+        handlers: HandlerRegistry,
+        configuration: RuntimeConfiguration,
+        processEnvironment: [String: String],
+        logOutput: any LogOutput,
+        timers: any EventLoopGroup
+    ) throws(RuntimeStartupError) {
+        var logger = Logger(label: "agnost") {
+            _ in RuntimeLogHandler(output: logOutput, format: configuration.logFormat, level: configuration.logLevel)
+        }
+        logger.logLevel = configuration.logLevel
+        self.logger = logger
+        self.accessLog =
+            configuration.logLevel <= .info
+            ? AccessLog(output: logOutput, renderer: LogRenderer(format: configuration.logFormat)) : nil
+        self.apiKeys = APIKeyVerifier(hashes: configuration.apiKeyHashes)
+        self.maxBodyBytes = configuration.maxBodyBytes
+        self.timers = timers
+        var environment: [String: String] = [:]
+        for entry in manifest.env {
+            environment[entry.name] = processEnvironment[entry.name] ?? entry.value
+        }
+        self.environment = AppEnvironment(environment)
+
+        var problems: [String] = []
+        var routes: [RouteTable<Endpoint>.Route] = []
+        for plan in manifest.endpoints {
+            guard let method = HTTPRequest.Method(plan.method) else {
+                problems.append("endpoint '\(plan.name)' has an unknown method '\(plan.method)'")
+                continue
+            }
+            guard let handler = handlers.endpoints[plan.handler] else {
+                problems.append("endpoint '\(plan.name)' needs handler '\(plan.handler)', which is not registered")
+                continue
+            }
+            var chain = handler
+            for name in plan.middlewares.reversed() {
+                guard let middleware = handlers.middlewares[name] else {
+                    problems.append("endpoint '\(plan.name)' needs middleware '\(name)', which is not registered")
+                    continue
+                }
+                let next = Next(handler: chain)
+                chain = { request, context in try await middleware(request, context, next) }
+            }
+            let segments = RouteTable<Endpoint>.segments(of: plan.path)
+            let endpoint = Endpoint(
+                name: plan.name,
+                parameterNames: plan.path.split(separator: "/").filter { $0.first == ":" }.map {
+                    String($0.dropFirst())
+                },
+                chain: chain,
+                timeout: .milliseconds(plan.timeoutMilliseconds),
+                requiresAPIKey: plan.requiresAPIKey,
+                logExecution: plan.logExecution
+            )
+            routes.append(.init(method: method, segments: segments, target: endpoint))
+        }
+        if !problems.isEmpty {
+            throw RuntimeStartupError(.handlerNotRegistered, problems.joined(separator: "\nerror: "))
+        }
+        self.routes = RouteTable(routes)
+        self.longestTimeout = routes.map(\.target.timeout).max() ?? .seconds(1)
+        if configuration.apiKeyHashes.isEmpty, let guarded = routes.first(where: { $0.target.requiresAPIKey }) {
+            logger.warning(
+                "AGNOST_API_KEYS is empty, so every call to an endpoint with apiKey: required gets 401",
+                metadata: ["endpoint": "\(guarded.target.name)"]
+            )
+        }
+    }
+
+    /// From now on `/agnost/ready` answers 503, so the platform stops sending new requests.
+    package func beginDraining() {
+        draining.store(true, ordering: .relaxed)
+    }
+
+    /// Serves a request that did not come from a socket: the in-process path of ``AgnostRuntimeTesting``.
+    package func respond(
+        method: HTTPRequest.Method,
+        target: String,
+        headers: HTTPFields,
+        body: ByteBuffer
+    ) async -> Response {
+        let head = HTTPRequest(
+            method: method,
+            scheme: "http",
+            authority: "localhost",
+            path: target,
+            headerFields: headers
+        )
+        return await respond(to: HummingbirdCore.Request(head: head, body: RequestBody(buffer: body)))
+    }
+
+    package func respond(to request: HummingbirdCore.Request) async -> Response {
+        let start = ContinuousClock.now
+        let path = request.uri.path
+        if path == "/agnost" || path.hasPrefix("/agnost/") {
+            return reserved(path: path, method: request.method)
+        }
+        let requestId = RequestID.make(propagating: request.headers[.requestID])
+        switch routes.match(method: request.method, path: path[...]) {
+        case .notFound:
+            return errorResponse(HTTPError(.notFound, "no endpoint matches \(request.method) \(path)"), requestId)
+        case .methodNotAllowed(let allowed):
+            let methods = allowed.map(\.rawValue).joined(separator: ", ")
+            var error = HTTPError(.methodNotAllowed, "\(path) accepts \(methods), not \(request.method)")
+            error.headers[.allow] = methods
+            return errorResponse(error, requestId)
+        case .found(let endpoint, let values):
+            var response = await serve(endpoint, values, request, requestId, start)
+            response.headers[.requestID] = requestId
+            if endpoint.logExecution {
+                accessLog?.record(
+                    endpoint: endpoint.name,
+                    method: request.method,
+                    path: path,
+                    status: response.status,
+                    duration: ContinuousClock.now - start,
+                    requestId: requestId
+                )
+            }
+            return response
+        }
+    }
+
+    private func serve(
+        _ endpoint: Endpoint,
+        _ parameterValues: [String],
+        _ incoming: HummingbirdCore.Request,
+        _ requestId: String,
+        _ start: ContinuousClock.Instant
+    ) async -> Response {
+        let query = Query(incoming.uri.query.map { $0[...] } ?? "")
+        if endpoint.requiresAPIKey, !apiKeys.accepts(headers: incoming.headers, query: query) {
+            let error = HTTPError(
+                .unauthorized,
+                "this endpoint needs an API key: send 'Authorization: Bearer KEY', 'x-api-key: KEY' or ?apikey=KEY",
+                headers: [.wwwAuthenticate: "Bearer"]
+            )
+            return errorResponse(error, requestId)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await readBody(of: incoming)
+        } catch {
+            return errorResponse(error, requestId)
+        }
+        let request = Request(
+            method: incoming.method,
+            path: incoming.uri.path,
+            query: query,
+            headers: incoming.headers,
+            body: body
+        )
+        let context = Context(
+            logger: logger,
+            requestId: requestId,
+            endpoint: endpoint.name,
+            deadline: start + endpoint.timeout,
+            parameters: PathParameters(names: endpoint.parameterNames, values: parameterValues),
+            env: environment
+        )
+        let chain = endpoint.chain
+        let outcome = await runWithDeadline(endpoint.timeout, timers: timers) { () -> Result<Response, any Error> in
+            do {
+                return .success(try await chain(request, context))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .finished(.success(let response)):
+            return response
+        case .finished(.failure(let error as HTTPError)):
+            return errorResponse(error, requestId)
+        case .finished(.failure(let error)):
+            context.logger.error("handler threw an error", metadata: ["error": "\(String(reflecting: error))"])
+            return errorResponse(HTTPError(.internalServerError, "internal server error"), requestId)
+        case .timedOut:
+            let limit = DurationText.format(endpoint.timeout)
+            context.logger.warning("handler timed out and was cancelled", metadata: ["timeout": "\(limit)"])
+            return errorResponse(
+                HTTPError(.gatewayTimeout, "\(endpoint.name) did not answer within \(limit)"),
+                requestId
+            )
+        case .cancelled:
+            return errorResponse(HTTPError(.serviceUnavailable, "the server is shutting down"), requestId)
+        }
+    }
+
+    /// Refuses an oversized body from its `Content-Length` before reading a byte, and a chunked one as soon
+    /// as it passes the limit.
+    private func readBody(of request: HummingbirdCore.Request) async throws(HTTPError) -> ByteBuffer {
+        let tooLarge = HTTPError(.contentTooLarge, "request body is larger than the limit of \(maxBodyBytes) bytes")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
+            throw tooLarge
+        }
+        do {
+            return try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge
+        } catch {
+            throw HTTPError(.badRequest, "could not read the request body")
+        }
+    }
+
+    private func reserved(path: String, method: HTTPRequest.Method) -> Response {
+        switch path {
+        case "/agnost/health":
+            return jsonStatus(.ok, "ok")
+        case "/agnost/ready":
+            return draining.load(ordering: .relaxed)
+                ? jsonStatus(.serviceUnavailable, "draining") : jsonStatus(.ok, "ready")
+        default:
+            return errorResponse(
+                HTTPError(.notFound, "no such platform path \(path)"),
+                RequestID.make(propagating: nil)
+            )
+        }
+    }
+
+    private func jsonStatus(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        var body: [UInt8] = Array("{\"status\":".utf8)
+        JSONText.appendString(text, to: &body)
+        body.append(UInt8(ascii: "}"))
+        return Response(status: status, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
+    }
+
+    private func errorResponse(_ error: HTTPError, _ requestId: String) -> Response {
+        var body: [UInt8] = Array("{\"error\":".utf8)
+        JSONText.appendString(error.message, to: &body)
+        body.append(contentsOf: ",\"requestId\":".utf8)
+        JSONText.appendString(requestId, to: &body)
+        body.append(UInt8(ascii: "}"))
+        var headers = error.headers
+        headers[.contentType] = "application/json"
+        headers[.requestID] = requestId
+        return Response(status: error.status, headers: headers, body: ByteBuffer(bytes: body))
+    }
+}
+
+/// One line per call of an endpoint with `logExecution: true`.
+struct AccessLog: Sendable {
+    let output: any LogOutput
+    let renderer: LogRenderer
+
+    func record(
+        endpoint: String,
+        method: HTTPRequest.Method,
+        path: String,
+        status: HTTPResponse.Status,
+        duration: Duration,
+        requestId: String
+    ) {
+        let line = renderer.render(
+            level: .info,
+            message: "request",
+            fields: [
+                ("endpoint", .string(endpoint)),
+                ("method", .string(method.rawValue)),
+                ("path", .string(path)),
+                ("status", .int(status.code)),
+                ("durationMs", .milliseconds(duration.milliseconds)),
+                ("requestId", .string(requestId)),
+            ]
+        )
+        output.write(line: line)
+    }
+}
+
+/// Durations as `agnost.yaml` writes them: `500ms`, `5s`, `2m`.
+enum DurationText {
+    static func format(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        return "\(milliseconds)ms"
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("x-request-id")!
+    static let apiKey = HTTPField.Name("x-api-key")!
+}

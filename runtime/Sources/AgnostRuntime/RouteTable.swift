@@ -1,0 +1,98 @@
+import HTTPTypes
+
+/// A segment trie of routes, built once at start-up and only read afterwards.
+///
+/// Literal segments win over `:parameter` segments, and matching backtracks, so `/todos/search` and
+/// `/todos/:id` coexist. Empty segments are ignored, so `/todos/` matches `/todos`.
+struct RouteTable<Target: Sendable>: Sendable {
+    enum Match {
+        case found(Target, parameterValues: [String])
+        /// The path exists, but not for this method; `allowed` is sorted for the `Allow` header.
+        case methodNotAllowed(allowed: [HTTPRequest.Method])
+        case notFound
+    }
+
+    struct Route {
+        let method: HTTPRequest.Method
+        /// `nil` for a parameter segment.
+        let segments: [String?]
+        let target: Target
+    }
+
+    private let root: Node
+
+    /// Routes with equal method and shape are a spec error, caught before a bundle exists; here the first wins.
+    init(_ routes: [Route]) {
+        root = Node(routes.map { ($0, $0.segments[...]) })
+    }
+
+    /// Parses a route pattern such as `/todos/:id` into trie segments.
+    static func segments(of pattern: String) -> [String?] {
+        pattern.split(separator: "/").map { $0.first == ":" ? nil : PercentEncoding.decode($0) }
+    }
+
+    func match(method: HTTPRequest.Method, path: Substring) -> Match {
+        let segments = path.split(separator: "/")
+        var values: [String] = []
+        var allowed: [HTTPRequest.Method] = []
+        if let target = root.match(method, segments[...], &values, &allowed) {
+            return .found(target, parameterValues: values)
+        }
+        if allowed.isEmpty { return .notFound }
+        var seen = Set<String>()
+        let unique = allowed.filter { seen.insert($0.rawValue).inserted }
+        return .methodNotAllowed(allowed: unique.sorted { $0.rawValue < $1.rawValue })
+    }
+
+    private final class Node: Sendable {
+        let literals: [String: Node]
+        let parameter: Node?
+        let targets: [(method: HTTPRequest.Method, target: Target)]
+
+        init(_ routes: [(route: Route, rest: ArraySlice<String?>)]) {
+            var targets: [(method: HTTPRequest.Method, target: Target)] = []
+            var literalRoutes: [String: [(route: Route, rest: ArraySlice<String?>)]] = [:]
+            var parameterRoutes: [(route: Route, rest: ArraySlice<String?>)] = []
+            for (route, rest) in routes {
+                guard let first = rest.first else {
+                    if !targets.contains(where: { $0.method == route.method }) {
+                        targets.append((route.method, route.target))
+                    }
+                    continue
+                }
+                if let literal = first {
+                    literalRoutes[literal, default: []].append((route, rest.dropFirst()))
+                } else {
+                    parameterRoutes.append((route, rest.dropFirst()))
+                }
+            }
+            self.targets = targets
+            self.literals = literalRoutes.mapValues(Node.init)
+            self.parameter = parameterRoutes.isEmpty ? nil : Node(parameterRoutes)
+        }
+
+        func match(
+            _ method: HTTPRequest.Method,
+            _ segments: ArraySlice<Substring>,
+            _ values: inout [String],
+            _ allowed: inout [HTTPRequest.Method]
+        ) -> Target? {
+            guard let segment = segments.first else {
+                if let found = targets.first(where: { $0.method == method }) { return found.target }
+                allowed.append(contentsOf: targets.map(\.method))
+                return nil
+            }
+            if let literal = literals[PercentEncoding.decode(segment)],
+                let target = literal.match(method, segments.dropFirst(), &values, &allowed)
+            {
+                return target
+            }
+            if let parameter {
+                values.append(PercentEncoding.decode(segment))
+                if let target = parameter.match(method, segments.dropFirst(), &values, &allowed) { return target }
+                values.removeLast()
+            }
+            return nil
+        }
+    }
+}
