@@ -1,0 +1,213 @@
+import AgnostSpec
+import Testing
+
+/// Names of the app, the version and the items, and handler references.
+@Suite("Diagnostics: names and handlers")
+struct NameDiagnosticsTests {
+    static let dnsLabelRule =
+        "use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+    static let identifierRule = "start with a letter and use only letters, digits, '_' and '-'"
+
+    @Test func appAndVersionMustBeDNSLabels() {
+        #expect(
+            diagnostics(
+                """
+                app: Todo_App
+                version: -v1
+                queues: [{ name: emails, handler: send }]
+                """
+            ) == [
+                "agnost.yaml:1:6: error: app name 'Todo_App' is invalid; \(Self.dnsLabelRule)",
+                "agnost.yaml:2:10: error: version '-v1' is invalid; use lowercase letters, digits and '-', starting "
+                    + "and ending with a letter or digit",
+            ]
+        )
+    }
+
+    @Test func appMustStartWithALetterButVersionMayStartWithADigit() {
+        let result = check(
+            """
+            app: 1todo
+            version: 1-0
+            queues: [{ name: emails, handler: send }]
+            """
+        )
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "agnost.yaml:1:6: error: app name '1todo' is invalid; \(Self.dnsLabelRule)"
+            ]
+        )
+    }
+
+    @Test func serviceNameMustLeaveRoomForKnativeRevisionSuffix() {
+        // 40 + 1 + 17 = 58 characters, one too many.
+        let result = check(
+            """
+            app: a-rather-long-application-name-for-todo
+            version: release-2024-11-xy
+            queues: [{ name: emails, handler: send }]
+            """
+        )
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "agnost.yaml:1:6: error: service name 'a-rather-long-application-name-for-todo-release-2024-11-xy' "
+                    + "(<app>-<version>) is 58 characters long; the limit is 57, a 63-character DNS-1035 label minus "
+                    + "the '-00001' Knative appends for revisions; shorten the app name or the version"
+            ]
+        )
+        #expect(result.spec == nil)
+    }
+
+    @Test func serviceNameOfExactly57CharactersIsAccepted() {
+        let result = check(
+            """
+            app: a-rather-long-application-name-for-todo
+            version: release-2024-11-x
+            queues: [{ name: emails, handler: send }]
+            """
+        )
+        #expect(result.diagnostics.isEmpty)
+        #expect(result.spec?.serviceName.count == 57)
+    }
+
+    @Test func endpointAndMiddlewareNamesStartWithALetter() {
+        #expect(
+            diagnostics(
+                """
+                app: todo
+                version: v1
+                endpoints:
+                  - { name: get todo, method: GET, path: /todos, handler: getTodo }
+                  - { name: get_todo-2, method: POST, path: /todos, handler: getTodo }
+                middlewares:
+                  - { name: _auth, handler: auth }
+                """
+            ) == [
+                "agnost.yaml:4:13: error: endpoint name 'get todo' is invalid; \(Self.identifierRule)",
+                "agnost.yaml:7:13: error: middleware name '_auth' is invalid; \(Self.identifierRule)",
+            ]
+        )
+    }
+
+    @Test func queueCronAndResourceNamesAreDNSLabels() {
+        #expect(
+            diagnostics(
+                """
+                app: todo
+                version: v1
+                queues: [{ name: sendEmails, handler: send }]
+                cron: [{ name: clean-, schedule: '@daily', handler: clean }]
+                resources: [{ name: main_db, type: mongodb }]
+                """
+            ) == [
+                "agnost.yaml:3:18: error: queue name 'sendEmails' is invalid; \(Self.dnsLabelRule)",
+                "agnost.yaml:4:16: error: cron job name 'clean-' is invalid; \(Self.dnsLabelRule)",
+                "agnost.yaml:5:21: error: resource name 'main_db' is invalid; \(Self.dnsLabelRule)",
+            ]
+        )
+    }
+
+    @Test func itemNamesAreAtMost63Characters() {
+        let sixtyFour = String(repeating: "q", count: 64)
+        #expect(
+            diagnostics(
+                """
+                app: todo
+                version: v1
+                queues: [{ name: \(String(repeating: "q", count: 63)), handler: send }]
+                endpoints: [{ name: \(sixtyFour), method: GET, path: /, handler: root }]
+                """
+            ) == ["agnost.yaml:4:21: error: endpoint name '\(sixtyFour)' is 64 characters long; the limit is 63"]
+        )
+    }
+
+    @Test func namesAreUniquePerKindWithANoteAtTheFirstDefinition() {
+        let result = check(
+            """
+            app: todo
+            version: v1
+            endpoints:
+              - { name: list, method: GET, path: /todos, handler: list }
+              - { name: list, method: GET, path: /items, handler: listItems }
+            queues:
+              - { name: list, handler: listQueue }
+              - { name: list, handler: listQueue }
+            """
+        )
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "agnost.yaml:4:13: note: first defined here",
+                "agnost.yaml:5:13: error: duplicate endpoint name 'list'; rename one of them",
+                "agnost.yaml:7:13: note: first defined here",
+                "agnost.yaml:8:13: error: duplicate queue name 'list'; rename one of them",
+            ]
+        )
+        #expect(result.spec == nil)
+    }
+
+    @Test func duplicateNamesOfItemsWithOtherErrorsAreStillFound() {
+        #expect(
+            diagnostics(
+                """
+                app: todo
+                version: v1
+                cron:
+                  - { name: tick, schedule: '@often', handler: tick }
+                  - { name: tick, schedule: '@hourly', handler: tock }
+                """
+            ) == [
+                "agnost.yaml:4:13: note: first defined here",
+                "agnost.yaml:4:30: error: invalid schedule: unknown macro '@often'; use one of @hourly, @daily, "
+                    + "@midnight, @weekly, @monthly, @yearly, @annually",
+                "agnost.yaml:5:13: error: duplicate cron job name 'tick'; rename one of them",
+            ]
+        )
+    }
+
+    /// Line 4 holds the handler; its value starts at column 25, or 26 after an opening quote.
+    static func queue(handler: String) -> String {
+        """
+        app: todo
+        version: v1
+        queues:
+          - { name: q, handler: \(handler) }
+        """
+    }
+
+    @Test(
+        arguments: [
+            ("get-todo", 25, "handler 'get-todo' is not a Swift function name"),
+            ("Handlers.todos.get", 25, "handler 'Handlers.todos.get' is not a Swift function name"),
+            ("'getTodo()'", 26, "handler 'getTodo()' is not a Swift function name"),
+            ("'x; exit(1)'", 26, "handler 'x; exit(1)' is not a Swift function name"),
+            ("'.getTodo'", 26, "handler '.getTodo' is not a Swift function name"),
+            ("2fa", 25, "handler '2fa' is not a Swift function name"),
+            ("'`class`'", 26, "handler '`class`' is not a Swift function name"),
+            ("getTödo", 25, "handler 'getTödo' is not a Swift function name"),
+        ]
+    )
+    func handlerMustBeAnIdentifierOrModuleQualifiedIdentifier(handler: String, column: Int, problem: String) {
+        #expect(
+            diagnostics(Self.queue(handler: handler)) == [
+                "agnost.yaml:4:\(column): error: \(problem); write an identifier like 'getTodo', optionally "
+                    + "qualified by its module like 'TodoHandlers.getTodo'"
+            ]
+        )
+    }
+
+    @Test(arguments: ["func", "Handlers.init", "self", "_", "Handlers.Type"])
+    func handlerMustNotBeAKeyword(handler: String) {
+        let keyword = handler.split(separator: ".").last!
+        #expect(
+            diagnostics(Self.queue(handler: handler)) == [
+                "agnost.yaml:4:25: error: handler '\(handler)' uses the reserved Swift word '\(keyword)'; rename the "
+                    + "function"
+            ]
+        )
+    }
+
+    @Test(arguments: ["getTodo", "_private", "Handlers.get_todo2", "async"])
+    func handlerAcceptsIdentifiers(handler: String) {
+        #expect(diagnostics(Self.queue(handler: handler)).isEmpty)
+    }
+}
