@@ -1,0 +1,344 @@
+internal import CCurl
+
+/// libcurl must be initialised once per process before its first handle. Swift runs the initialiser of a global
+/// exactly once, thread-safely, on first use.
+private let curlGlobalInitResult = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+/// An HTTP/1.1 and HTTP/2 client over one libcurl easy handle, reused across requests so that connections are kept
+/// alive. It does not follow redirects and never prints anything.
+///
+/// Not thread-safe: use one per task, or ``withHTTPClient(_:)`` for a scoped one.
+///
+/// ```swift
+/// let client = try HTTPClient()
+/// let response = try client.send(HTTPClientRequest(url: "http://127.0.0.1:8080/agnost/health"))
+/// print(response.status, response.bodyText)
+/// ```
+public final class HTTPClient {
+    private let handle: UnsafeMutableRawPointer
+    private let maximumResponseSize: Int
+    /// libcurl writes the detail of a failure here during a transfer, so it lives as long as the handle.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    /// Creates a client whose responses may carry at most `maximumResponseSize` bytes of body; a larger one fails
+    /// with ``HTTPClientError/Code/tooLarge`` as soon as that is known.
+    ///
+    /// ```swift
+    /// let client = try HTTPClient(maximumResponseSize: 1 << 20)
+    /// ```
+    public init(maximumResponseSize: Int = 64 << 20) throws(HTTPClientError) {
+        guard curlGlobalInitResult == CURLE_OK else {
+            let reason = String(cString: curl_easy_strerror(curlGlobalInitResult))
+            throw HTTPClientError(code: .other, url: "", message: "could not initialise libcurl: \(reason)")
+        }
+        guard let handle = curl_easy_init() else {
+            throw HTTPClientError(
+                code: .other,
+                url: "",
+                message: "could not create a libcurl handle; the process may be out of memory"
+            )
+        }
+        self.handle = handle
+        self.maximumResponseSize = max(0, maximumResponseSize)
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Sends `request` and waits for the whole response. Any status, including 3xx, 4xx and 5xx, is returned.
+    ///
+    /// ```swift
+    /// let response = try client.send(
+    ///     HTTPClientRequest(method: "DELETE", url: "http://127.0.0.1:8080/todos/1", timeout: .seconds(5))
+    /// )
+    /// guard response.status == 204 else { … }
+    /// ```
+    public func send(_ request: HTTPClientRequest) throws(HTTPClientError) -> HTTPClientResponse {
+        let url = RedactedURL(request.url)
+        try Self.validate(request, url)
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(headerList) }
+        // Runs before the list is freed: between transfers the handle keeps no pointer into memory of this call.
+        // Resetting also returns every option to its default, so no request inherits from the one before, while
+        // keeping the open connections.
+        defer { curl_easy_reset(handle) }
+
+        let body = request.body ?? (["POST", "PUT", "PATCH"].contains(request.method) ? [] : nil)
+        try Self.appendHeaders(of: request, hasBody: body != nil, to: &headerList, url)
+        let accumulator = ResponseAccumulator(limit: maximumResponseSize)
+        let options = Options(handle: handle, url: url)
+        try options.set(CURLOPT_URL, request.url)
+        try options.set(CURLOPT_NOSIGNAL, 1)
+        try options.set(CURLOPT_ERRORBUFFER, errorBuffer)
+        try options.set(CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
+        try options.set(CURLOPT_HTTPHEADER, headerList)
+        // Fails early when the Content-Length is known; the write callback enforces the limit otherwise.
+        try options.set(CURLOPT_MAXFILESIZE_LARGE, size: curl_off_t(maximumResponseSize))
+        let context = Unmanaged.passUnretained(accumulator).toOpaque()
+        try options.set(CURLOPT_WRITEFUNCTION, receiveBody)
+        try options.set(CURLOPT_WRITEDATA, context)
+        try options.set(CURLOPT_HEADERFUNCTION, receiveHeader)
+        try options.set(CURLOPT_HEADERDATA, context)
+        if request.method == "HEAD" {
+            // Otherwise libcurl would wait for the body that the Content-Length announces.
+            try options.set(CURLOPT_NOBODY, 1)
+        } else if let body {
+            try options.set(CURLOPT_POSTFIELDSIZE_LARGE, size: curl_off_t(body.count))
+            try options.setCopiedPostFields(body)
+            if request.method != "POST" { try options.set(CURLOPT_CUSTOMREQUEST, request.method) }
+        } else if request.method != "GET" {
+            try options.set(CURLOPT_CUSTOMREQUEST, request.method)
+        }
+
+        errorBuffer[0] = 0
+        let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }
+        if result == CURLE_FILESIZE_EXCEEDED || accumulator.exceededLimit {
+            throw .tooLarge(url, limit: maximumResponseSize)
+        }
+        guard result == CURLE_OK else {
+            var osErrno = 0
+            _ = ccurl_easy_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno)
+            throw HTTPClientError(
+                curlCode: result,
+                osErrno: osErrno,
+                detail: String(cString: errorBuffer),
+                url: url,
+                timeoutMilliseconds: request.timeoutMilliseconds
+            )
+        }
+        var status = 0
+        _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPClientResponse(
+            status: status,
+            reason: accumulator.reason,
+            httpVersion: accumulator.httpVersion,
+            headers: accumulator.headers,
+            body: accumulator.body
+        )
+    }
+
+    /// Rejects what libcurl would send unchecked: text after a NUL is lost on the way to C, and a line break in the
+    /// URL, the method or a header would let the caller's data write extra header lines.
+    private static func validate(_ request: HTTPClientRequest, _ url: RedactedURL) throws(HTTPClientError) {
+        let lowercased = request.url.lowercased()
+        guard lowercased.hasPrefix("http://") || lowercased.hasPrefix("https://") else {
+            throw HTTPClientError(
+                code: .invalidURL,
+                url: url.display,
+                message: "invalid URL \(url.display): it must start with http:// or https://"
+            )
+        }
+        guard !request.url.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw HTTPClientError(
+                code: .invalidURL,
+                url: url.display,
+                message: "invalid URL \(url.display): it contains a control character; percent-encode it"
+            )
+        }
+        guard isToken(request.method) else {
+            throw HTTPClientError(
+                code: .other,
+                url: url.display,
+                message: "\"\(request.method)\" is not a valid HTTP method for \(url.display)"
+            )
+        }
+        for header in request.headers {
+            guard isToken(header.name) else {
+                throw HTTPClientError(
+                    code: .other,
+                    url: url.display,
+                    message: "\"\(header.name)\" is not a valid HTTP header name for \(url.display)"
+                )
+            }
+            // The value is left out of the message: it may be a credential.
+            guard !header.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+                throw HTTPClientError(
+                    code: .other,
+                    url: url.display,
+                    message: "the value of header \(header.name) for \(url.display) contains a line break or NUL"
+                )
+            }
+        }
+    }
+
+    /// Whether `text` is an RFC 9110 token, the syntax of methods and header names.
+    private static func isToken(_ text: String) -> Bool {
+        !text.isEmpty
+            && text.unicodeScalars.allSatisfy { scalar in
+                switch scalar {
+                case "a"..."z", "A"..."Z", "0"..."9": true
+                default: "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar)
+                }
+            }
+    }
+
+    private static func appendHeaders(
+        of request: HTTPClientRequest,
+        hasBody: Bool,
+        to list: inout UnsafeMutablePointer<curl_slist>?,
+        _ url: RedactedURL
+    ) throws(HTTPClientError) {
+        // For libcurl, `Name:` removes a header and `Name;` sends it with an empty value.
+        var lines = request.headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
+        let names = Set(request.headers.map { $0.name.lowercased() })
+        // libcurl would add `Expect: 100-continue` to larger bodies and wait for a reply many servers never send.
+        if !names.contains("expect") { lines.append("Expect:") }
+        // libcurl would label every body as a form; its type is for the caller to state.
+        if hasBody && !names.contains("content-type") { lines.append("Content-Type:") }
+        for line in lines {
+            // On failure libcurl leaves the list as it was, for the caller to free.
+            guard let extended = curl_slist_append(list, line) else {
+                throw HTTPClientError(
+                    code: .other,
+                    url: url.display,
+                    message: "could not build the headers for \(url.display); the process may be out of memory"
+                )
+            }
+            list = extended
+        }
+    }
+}
+
+/// Runs `body` with a new ``HTTPClient``, whose connections are closed when it returns.
+///
+/// ```swift
+/// let status = try withHTTPClient { client in
+///     try client.send(HTTPClientRequest(url: "http://127.0.0.1:8080/agnost/ready")).status
+/// }
+/// ```
+public func withHTTPClient<T>(_ body: (HTTPClient) throws -> T) throws -> T {
+    try body(HTTPClient())
+}
+
+/// Sets options on an easy handle, turning a refused option into an ``HTTPClientError``.
+private struct Options {
+    let handle: UnsafeMutableRawPointer
+    let url: RedactedURL
+
+    func set(_ option: CURLoption, _ value: Int) throws(HTTPClientError) {
+        try check(ccurl_easy_setopt_long(handle, option, value), option)
+    }
+
+    func set(_ option: CURLoption, size value: curl_off_t) throws(HTTPClientError) {
+        try check(ccurl_easy_setopt_off_t(handle, option, value), option)
+    }
+
+    /// libcurl copies string options, so `value` need not outlive the call.
+    func set(_ option: CURLoption, _ value: String) throws(HTTPClientError) {
+        try check(ccurl_easy_setopt_string(handle, option, value), option)
+    }
+
+    func set(_ option: CURLoption, _ value: UnsafeRawPointer) throws(HTTPClientError) {
+        try check(ccurl_easy_setopt_pointer(handle, option, value), option)
+    }
+
+    func set(_ option: CURLoption, _ value: UnsafeMutablePointer<curl_slist>?) throws(HTTPClientError) {
+        try check(ccurl_easy_setopt_slist(handle, option, value), option)
+    }
+
+    func set(_ option: CURLoption, _ value: curl_write_callback) throws(HTTPClientError) {
+        try check(ccurl_easy_setopt_write_callback(handle, option, value), option)
+    }
+
+    /// `CURLOPT_COPYPOSTFIELDS` copies `CURLOPT_POSTFIELDSIZE_LARGE` bytes during the call, so a temporary pointer
+    /// is enough. An empty body still needs a non-null pointer, or libcurl would send no body at all.
+    func setCopiedPostFields(_ body: [UInt8]) throws(HTTPClientError) {
+        let result =
+            body.isEmpty
+            ? ccurl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
+            : body.withUnsafeBytes { ccurl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+        try check(result, CURLOPT_COPYPOSTFIELDS)
+    }
+
+    private func check(_ result: CURLcode, _ option: CURLoption) throws(HTTPClientError) {
+        guard result != CURLE_OK else { return }
+        let reason = String(cString: curl_easy_strerror(result))
+        throw HTTPClientError(
+            code: .other,
+            url: url.display,
+            message: "could not set libcurl option \(option.rawValue) for \(url.display): \(reason)"
+        )
+    }
+}
+
+/// Collects one response from libcurl's callbacks, which reach it through an unretained pointer that is valid
+/// because `send` keeps it alive for the whole transfer.
+private final class ResponseAccumulator {
+    let limit: Int
+    private(set) var exceededLimit = false
+    private(set) var body: [UInt8] = []
+    private(set) var httpVersion = ""
+    private(set) var reason = ""
+    private(set) var headers: [(name: String, value: String)] = []
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Returns false, which aborts the transfer, once the body would grow past `limit`.
+    func appendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count <= limit - body.count else {
+            exceededLimit = true
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Takes one header line as libcurl delivers it: the status line, a field, or the empty line ending the block.
+    func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        let line = String(decoding: bytes, as: UTF8.self)
+        let content = line.trimmingHTTPWhitespace()
+        if line.hasPrefix("HTTP/") {
+            // Every response, interim 1xx ones included, starts with a status line, and only the last one counts.
+            let parts = content.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            httpVersion = String(parts[0])
+            reason = parts.count > 2 ? String(parts[2].trimmingHTTPWhitespace()) : ""
+            headers = []
+        } else if line.first == " " || line.first == "\t", let folded = headers.popLast() {
+            // An obsolete folded line continues the value of the field before it.
+            headers.append((folded.name, folded.value + " " + content))
+        } else if let colon = content.firstIndex(of: ":") {
+            let name = content[..<colon].trimmingHTTPWhitespace()
+            let value = content[content.index(after: colon)...].trimmingHTTPWhitespace()
+            headers.append((String(name), String(value)))
+        }
+    }
+}
+
+private func receiveBody(
+    _ data: UnsafeMutablePointer<CChar>?,
+    _ size: Int,
+    _ count: Int,
+    _ context: UnsafeMutableRawPointer?
+) -> Int {
+    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
+    let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+    // Taking fewer bytes than offered makes libcurl abort the transfer.
+    return accumulator.appendBody(bytes) ? bytes.count : 0
+}
+
+private func receiveHeader(
+    _ data: UnsafeMutablePointer<CChar>?,
+    _ size: Int,
+    _ count: Int,
+    _ context: UnsafeMutableRawPointer?
+) -> Int {
+    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
+    let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+    accumulator.appendHeaderLine(bytes)
+    return bytes.count
+}
+
+extension StringProtocol {
+    fileprivate func trimmingHTTPWhitespace() -> SubSequence {
+        let isWhitespace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r\n" || $0 == "\r" || $0 == "\n" }
+        guard let first = firstIndex(where: { !isWhitespace($0) }) else { return self[endIndex...] }
+        let last = lastIndex(where: { !isWhitespace($0) })!
+        return self[first...last]
+    }
+}
