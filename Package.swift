@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// The agnost-fn toolchain: spec checking, compiling handler packages into bundles, and the CLI.
+/// The runtime that every function links is its own package under `runtime/`; the toolchain uses its
+/// Foundation-free contract modules (bundle format, digests, cron expressions) so both sides share one definition.
+let package = Package(
+    name: "agnost-fn",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "agnost-fn", targets: ["agnost-fn"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(path: "runtime"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "AgnostSpec",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AgnostCron", package: "runtime"),
+            ]
+        ),
+        .target(
+            name: "AgnostCompiler",
+            dependencies: [
+                "AgnostSpec",
+                .product(name: "AgnostBundle", package: "runtime"),
+                .product(name: "AgnostDigest", package: "runtime"),
+            ]
+        ),
+        .target(name: "AgnostHTTP", dependencies: ["CCurl"]),
+        .executableTarget(
+            name: "agnost-fn",
+            dependencies: [
+                "AgnostSpec",
+                "AgnostCompiler",
+                "AgnostHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "AgnostSpecTests",
+            dependencies: ["AgnostSpec", .product(name: "AgnostCron", package: "runtime")]
+        ),
+        .testTarget(
+            name: "AgnostCompilerTests",
+            dependencies: ["AgnostCompiler", "AgnostSpec"],
+            exclude: ["Golden"]
+        ),
+        .testTarget(name: "AgnostHTTPTests", dependencies: ["AgnostHTTP"], exclude: ["Fixtures"]),
+        .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP"]),
+    ]
+)

@@ -1,0 +1,256 @@
+import AgnostBundle
+import AgnostDigest
+import AgnostSpec
+import Foundation
+
+/// `debug` builds fast for local runs; `release` is optimized, links the Swift runtime statically and strips the
+/// binary, for images.
+public enum BuildConfiguration: String, Sendable, CaseIterable {
+    case debug
+    case release
+}
+
+/// What the builder reports while it works.
+public enum BuildEvent: Sendable {
+    case stageStarted(String)
+    case stageFinished(String, Duration)
+    /// Raw `swift build` output, passed on only when the builder is verbose.
+    case compilerOutput(String)
+}
+
+/// A finished (or already current) bundle.
+public struct BuildResult: Sendable {
+    /// `<project>/.agnost/bundle`, holding `server` and `bundle.json`.
+    public var bundleDirectory: URL
+    public var manifest: BundleManifest
+    /// True when the inputs were unchanged and nothing was rebuilt.
+    public var upToDate: Bool
+    /// Warnings of `agnost.yaml`.
+    public var warnings: [Diagnostic]
+}
+
+/// Builds a project's bundle: check → inputs → plan → inspect → generate → compile → bundle.
+///
+/// ```swift
+/// let builder = BundleBuilder { event in print(event) }
+/// let result = try builder.build(project: URL(fileURLWithPath: "samples/todo"), displayPath: "samples/todo",
+///                                configuration: .release)
+/// ```
+public struct BundleBuilder: Sendable {
+    public let verbose: Bool
+    private let report: @Sendable (BuildEvent) -> Void
+
+    public init(verbose: Bool = false, report: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
+        self.verbose = verbose
+        self.report = report
+    }
+
+    /// - Parameter displayPath: how diagnostics name the project folder (`.` for the current one).
+    public func build(
+        project: URL,
+        displayPath: String,
+        configuration: BuildConfiguration
+    ) throws(CompilerError) -> BuildResult {
+        let paths = ProjectPaths(project: project)
+        let specDisplayPath = displayPath == "." ? "agnost.yaml" : "\(displayPath)/agnost.yaml"
+
+        let checked = try stage("check agnost.yaml") { () throws(CompilerError) in
+            try Self.checkSpec(at: paths.spec, displayPath: specDisplayPath)
+        }
+        let handlerPackage = try stage("inspect Package.swift") { () throws(CompilerError) in
+            let dump = try ProcessRunner.run(["swift", "package", "dump-package"], in: paths.project)
+            guard dump.status == 0 else {
+                throw CompilerError(
+                    .invalidPackage,
+                    "'swift package dump-package' failed in \(displayPath); is Package.swift valid?",
+                    diagnostics: SwiftCompilerOutput.diagnostics(in: dump.output, specFile: "", specDisplayPath: "")
+                        .nonEmpty ?? [dump.output]
+                )
+            }
+            return try PackageInspector.handlerPackage(manifestJSON: Data(dump.output.utf8), directory: paths.project)
+        }
+        let toolchain = try Self.toolchainVersion()
+        let inputDigest = try InputDigest.compute(
+            project: paths.project,
+            runtime: URL(fileURLWithPath: handlerPackage.runtimePath),
+            configuration: configuration,
+            toolchain: toolchain
+        )
+        if let current = Self.currentBundle(paths), current.build.inputDigest == inputDigest {
+            return BuildResult(
+                bundleDirectory: paths.bundle,
+                manifest: current,
+                upToDate: true,
+                warnings: checked.warnings
+            )
+        }
+        var plan = BuildPlan(spec: checked.spec, specDigest: checked.digest)
+        try stage("generate .agnost/build") { () throws(CompilerError) in
+            for file in ServerPackageRenderer.render(plan, package: handlerPackage) {
+                try Self.writeIfChanged(file.contents, to: paths.generated.appendingPathComponent(file.path))
+            }
+        }
+        try stage("compile (swift build -c \(configuration.rawValue))") { () throws(CompilerError) in
+            try compile(paths, configuration: configuration, specDisplayPath: specDisplayPath)
+        }
+        plan.manifest.build = BuildInfo(
+            configuration: configuration.rawValue,
+            toolchain: toolchain,
+            inputDigest: inputDigest
+        )
+        try stage("write .agnost/bundle") { () throws(CompilerError) in
+            try Self.writeBundle(plan.manifest, paths: paths, configuration: configuration)
+        }
+        return BuildResult(
+            bundleDirectory: paths.bundle,
+            manifest: plan.manifest,
+            upToDate: false,
+            warnings: checked.warnings
+        )
+    }
+
+    /// The check stage alone, shared with `agnost-fn check`: diagnostics of `agnost.yaml`, errors first thrown.
+    public static func checkSpec(
+        at path: URL,
+        displayPath: String
+    ) throws(CompilerError) -> (spec: AppSpec, digest: String, warnings: [Diagnostic]) {
+        let result: SpecCheckResult
+        let bytes: Data
+        do {
+            result = try SpecChecker.check(fileAt: path.path, displayPath: displayPath)
+            bytes = try Data(contentsOf: path)
+        } catch let error as SpecFileError {
+            throw CompilerError(.invalidSpec, "\(error.path): \(error.message)")
+        } catch {
+            throw CompilerError(.invalidSpec, "cannot read \(displayPath): \(error)")
+        }
+        guard let spec = result.spec else {
+            let count = result.errorCount == 1 ? "1 error" : "\(result.errorCount) errors"
+            throw CompilerError(
+                .invalidSpec,
+                "\(displayPath) has \(count)",
+                diagnostics: result.diagnostics.map(\.description)
+            )
+        }
+        return (spec, SHA256.hash(bytes).description, result.diagnostics.filter { $0.severity != .error })
+    }
+
+    private func compile(
+        _ paths: ProjectPaths,
+        configuration: BuildConfiguration,
+        specDisplayPath: String
+    ) throws(CompilerError) {
+        var arguments = [
+            "swift", "build", "--package-path", paths.generated.path, "--configuration", configuration.rawValue,
+            "--product", ServerPackageRenderer.executableName, "-Xswiftc", "-diagnostic-style=llvm",
+        ]
+        if configuration == .release {
+            arguments += ["--static-swift-stdlib", "-Xlinker", "--strip-all"]
+        }
+        let outcome = try ProcessRunner.run(arguments, onOutput: verbose ? { report(.compilerOutput($0)) } : nil)
+        guard outcome.status == 0 else {
+            let diagnostics = SwiftCompilerOutput.diagnostics(
+                in: outcome.output,
+                specFile: "agnost.yaml",
+                specDisplayPath: specDisplayPath
+            )
+            let errors = diagnostics.filter { $0.contains(": error: ") }
+            throw CompilerError(
+                .swiftBuildFailed,
+                errors.isEmpty
+                    ? "swift build failed"
+                    : "swift build failed with \(errors.count == 1 ? "1 error" : "\(errors.count) errors")",
+                diagnostics: diagnostics.nonEmpty
+                    ?? outcome.output.split(separator: "\n").suffix(30).map(String.init)
+            )
+        }
+    }
+
+    private func stage<Value>(
+        _ name: String,
+        _ work: () throws(CompilerError) -> Value
+    ) throws(CompilerError) -> Value {
+        report(.stageStarted(name))
+        let start = ContinuousClock.now
+        let value = try work()
+        report(.stageFinished(name, ContinuousClock.now - start))
+        return value
+    }
+
+    private static func toolchainVersion() throws(CompilerError) -> String {
+        let outcome = try ProcessRunner.run(["swift", "--version"])
+        guard outcome.status == 0, let first = outcome.output.split(separator: "\n").first else {
+            throw CompilerError(.toolFailed, "'swift --version' failed; is the Swift toolchain on PATH?")
+        }
+        return String(first)
+    }
+
+    private static func currentBundle(_ paths: ProjectPaths) -> BundleManifest? {
+        guard FileManager.default.isExecutableFile(atPath: paths.server.path),
+            let data = try? Data(contentsOf: paths.manifest)
+        else { return nil }
+        return try? JSONDecoder().decode(BundleManifest.self, from: data)
+    }
+
+    /// Leaves unchanged files alone, so that SwiftPM sees no new modification time and skips recompiling.
+    private static func writeIfChanged(_ contents: String, to file: URL) throws(CompilerError) {
+        let data = Data(contents.utf8)
+        if let existing = try? Data(contentsOf: file), existing == data { return }
+        do {
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
+            try data.write(to: file, options: .atomic)
+        } catch {
+            throw CompilerError(.fileSystem, "cannot write \(file.path): \(error)")
+        }
+    }
+
+    private static func writeBundle(
+        _ manifest: BundleManifest,
+        paths: ProjectPaths,
+        configuration: BuildConfiguration
+    ) throws(CompilerError) {
+        let built = paths.generated.appendingPathComponent(
+            ".build/\(configuration.rawValue)/\(ServerPackageRenderer.executableName)"
+        )
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(at: paths.bundle, withIntermediateDirectories: true)
+            let staging = paths.bundle.appendingPathComponent(".server.partial")
+            try? manager.removeItem(at: staging)
+            try manager.copyItem(at: built, to: staging)
+            // rename(2) swaps the binary atomically: a server being started never sees a half-copied file.
+            guard rename(staging.path, paths.server.path) == 0 else {
+                throw CompilerError(
+                    .fileSystem,
+                    "cannot move the server into \(paths.bundle.path): \(String(cString: strerror(errno)))"
+                )
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(manifest).write(to: paths.manifest, options: .atomic)
+        } catch {
+            throw CompilerError(.fileSystem, "cannot write the bundle to \(paths.bundle.path): \(error)")
+        }
+    }
+}
+
+/// The files of a project the build reads and writes.
+struct ProjectPaths {
+    let project: URL
+    var spec: URL { project.appendingPathComponent("agnost.yaml") }
+    var generated: URL { project.appendingPathComponent(".agnost/build") }
+    var bundle: URL { project.appendingPathComponent(".agnost/bundle") }
+    var server: URL { bundle.appendingPathComponent("server") }
+    var manifest: URL { bundle.appendingPathComponent("bundle.json") }
+
+    init(project: URL) {
+        self.project = project.standardizedFileURL
+    }
+}
+
+extension Array {
+    var nonEmpty: Self? { isEmpty ? nil : self }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// A project template under `templates/`.
+public struct TemplateInfo: Sendable, Hashable {
+    public var name: String
+    public var description: String
+}
+
+/// Creates projects from the templates: `agnost-fn init` and `agnost-fn templates`.
+///
+/// Templates are buildable projects in place, depending on the runtime by a relative path. A copy gets that
+/// path re-pointed at this installation's runtime, and the template's name replaced by the app's.
+///
+/// ```swift
+/// let created = try Scaffolder(layout: layout).create(template: "swift-http", at: folder, app: nil)
+/// ```
+public struct Scaffolder: Sendable {
+    public let layout: ToolchainLayout
+
+    /// Files of a template that describe it rather than belong to the project.
+    private static let templateOnly: Set<String> = ["template.json"]
+    private static let skippedFolders: Set<String> = [".build", ".swiftpm", ".agnost"]
+
+    public init(layout: ToolchainLayout) {
+        self.layout = layout
+    }
+
+    public func templates() throws(CompilerError) -> [TemplateInfo] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: layout.templates.path)
+        } catch {
+            throw CompilerError(.toolchainLayout, "cannot list \(layout.templates.path): \(error)")
+        }
+        return names.sorted().compactMap { name in
+            let file = layout.templates.appendingPathComponent(name).appendingPathComponent("template.json")
+            guard let data = try? Data(contentsOf: file),
+                let info = try? JSONDecoder().decode([String: String].self, from: data)
+            else { return nil }
+            return TemplateInfo(name: name, description: info["description"] ?? "")
+        }
+    }
+
+    /// The app name a folder suggests: its name, lowercased, with runs of other characters turned into `-`.
+    public static func appName(forFolder folder: URL) -> String {
+        var name = ""
+        for character in folder.standardizedFileURL.lastPathComponent.lowercased() {
+            if character.isASCII && (character.isLetter || character.isNumber) {
+                name.append(character)
+            } else if !name.isEmpty && name.last != "-" {
+                name.append("-")
+            }
+        }
+        while name.last == "-" { name.removeLast() }
+        return name
+    }
+
+    /// Copies `template` into `directory` (created; must not exist or be empty) and returns the files written.
+    @discardableResult
+    public func create(template: String, at directory: URL, app: String?) throws(CompilerError) -> [String] {
+        let available = try templates()
+        guard available.contains(where: { $0.name == template }) else {
+            throw CompilerError(
+                .invalidScaffold,
+                "there is no template '\(template)'; choose one of: \(available.map(\.name).joined(separator: ", "))"
+            )
+        }
+        let name = app ?? Self.appName(forFolder: directory)
+        guard name.range(of: "^[a-z]([-a-z0-9]*[a-z0-9])?$", options: .regularExpression) != nil else {
+            throw CompilerError(
+                .invalidScaffold,
+                "'\(name)' is not a valid app name (lowercase letters, digits and '-', starting with a letter); "
+                    + "pass one with --app"
+            )
+        }
+        let manager = FileManager.default
+        if let existing = try? manager.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
+            throw CompilerError(
+                .invalidScaffold,
+                "\(directory.path) is not empty; choose a new folder so that nothing in it is overwritten"
+            )
+        }
+        let source = layout.templates.appendingPathComponent(template)
+        var written: [String] = []
+        do {
+            try manager.createDirectory(at: directory, withIntermediateDirectories: true)
+            for relative in try projectFiles(in: source) {
+                let target = directory.appendingPathComponent(relative)
+                try manager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                let data = try Data(contentsOf: source.appendingPathComponent(relative))
+                let adapted = adapt(data, file: relative, template: template, app: name, source: source)
+                try adapted.write(to: target)
+                written.append(relative)
+            }
+        } catch let error as CompilerError {
+            throw error
+        } catch {
+            throw CompilerError(.fileSystem, "cannot create the project in \(directory.path): \(error)")
+        }
+        return written
+    }
+
+    private func projectFiles(in source: URL) throws -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: source.path) else {
+            throw CompilerError(.toolchainLayout, "cannot read the template \(source.path)")
+        }
+        var files: [String] = []
+        for case let relative as String in enumerator {
+            let parts = relative.split(separator: "/").map(String.init)
+            if parts.contains(where: Self.skippedFolders.contains) || Self.templateOnly.contains(relative) { continue }
+            if parts.last == "Package.resolved" { continue }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(
+                atPath: source.appendingPathComponent(relative).path,
+                isDirectory: &isDirectory
+            ),
+                !isDirectory.boolValue
+            {
+                files.append(relative)
+            }
+        }
+        return files.sorted()
+    }
+
+    /// `Package.swift`: the package name becomes the app's, and a `.package(path:)` that reaches this runtime
+    /// is re-pointed at it absolutely. `agnost.yaml`: `app:` becomes the app's.
+    private func adapt(_ data: Data, file: String, template: String, app: String, source: URL) -> Data {
+        guard var text = String(data: data, encoding: .utf8) else { return data }
+        switch file {
+        case "Package.swift":
+            text = text.replacingOccurrences(of: "name: \"\(template)\"", with: "name: \"\(app)\"")
+            let pattern = #"\.package\(path: "([^"]*)"\)"#
+            let expression = try! NSRegularExpression(pattern: pattern)
+            let runtime = layout.runtime.standardizedFileURL.path
+            for match in expression.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+                guard let pathRange = Range(match.range(at: 1), in: text) else { continue }
+                let written = String(text[pathRange])
+                let resolved =
+                    (written.hasPrefix("/") ? URL(fileURLWithPath: written) : source.appendingPathComponent(written))
+                    .standardizedFileURL.path
+                if resolved == runtime {
+                    text.replaceSubrange(pathRange, with: runtime)
+                }
+            }
+        case "agnost.yaml":
+            text = text.replacingOccurrences(
+                of: "(?m)^app: *\(NSRegularExpression.escapedPattern(for: template)) *$",
+                with: "app: \(app)",
+                options: .regularExpression
+            )
+        default:
+            break
+        }
+        return Data(text.utf8)
+    }
+}

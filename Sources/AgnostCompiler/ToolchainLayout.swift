@@ -1,0 +1,49 @@
+import Foundation
+
+/// Where the parts of an agnost-fn installation are: the runtime package functions link, and the templates.
+///
+/// Found from `AGNOST_HOME`, else by walking up from the running executable, which finds the repository
+/// checkout (`.build/debug/agnost-fn`) and an install (`bin/agnost-fn` with `share/agnost-fn/`).
+public struct ToolchainLayout: Sendable {
+    public let root: URL
+    public var runtime: URL { root.appendingPathComponent("runtime") }
+    public var templates: URL { root.appendingPathComponent("templates") }
+
+    public init(root: URL) {
+        self.root = root
+    }
+
+    public static func locate(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: URL = URL(fileURLWithPath: CommandLine.arguments[0])
+    ) throws(CompilerError) -> ToolchainLayout {
+        if let home = environment["AGNOST_HOME"], !home.isEmpty {
+            let layout = ToolchainLayout(root: URL(fileURLWithPath: home))
+            guard layout.isComplete else {
+                throw CompilerError(
+                    .toolchainLayout,
+                    "AGNOST_HOME=\(home) has no runtime/Package.swift and templates/; point it at the agnost-fn checkout"
+                )
+            }
+            return layout
+        }
+        var directory = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.path != "/" {
+            for candidate in [directory, directory.appendingPathComponent("share/agnost-fn")] {
+                let layout = ToolchainLayout(root: candidate)
+                if layout.isComplete { return layout }
+            }
+            directory.deleteLastPathComponent()
+        }
+        throw CompilerError(
+            .toolchainLayout,
+            "cannot find the agnost-fn runtime and templates above \(executable.path); set AGNOST_HOME to the "
+                + "agnost-fn checkout"
+        )
+    }
+
+    private var isComplete: Bool {
+        FileManager.default.fileExists(atPath: runtime.appendingPathComponent("Package.swift").path)
+            && FileManager.default.fileExists(atPath: templates.path)
+    }
+}

@@ -1,0 +1,45 @@
+import AgnostCompiler
+import ArgumentParser
+import Foundation
+
+/// `--path DIR`, which every command takes.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The project folder, holding agnost.yaml.", valueName: "dir"))
+    var path: String = "."
+
+    var directory: URL { URL(fileURLWithPath: path).standardizedFileURL }
+
+    /// The folder as diagnostics should name it: as the user wrote it, without a trailing slash.
+    var displayPath: String {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
+    }
+
+    var specDisplayPath: String { displayPath == "." ? "agnost.yaml" : "\(displayPath)/agnost.yaml" }
+}
+
+/// Messages for people go to stderr; stdout carries only results (bundle paths, response bodies).
+enum Console {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+
+    static func status(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
+    static func diagnostics(_ lines: [String]) {
+        var formatter = DiagnosticFormatter()
+        for line in lines {
+            FileHandle.standardError.write(Data("\(formatter.format(line))\n".utf8))
+        }
+    }
+
+    /// Prints a failed build's message and diagnostics, then exits 1.
+    static func fail(_ error: CompilerError) -> ExitCode {
+        diagnostics(error.diagnostics)
+        self.error(error.message)
+        return .failure
+    }
+}

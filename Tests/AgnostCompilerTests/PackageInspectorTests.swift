@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+@testable import AgnostCompiler
+
+struct PackageInspectorTests {
+    private let folder = URL(fileURLWithPath: "/work/My-App")
+
+    private func manifest(products: String, dependencies: String, targetDependencies: String) -> Data {
+        Data(
+            """
+            {"name": "x", "products": [\(products)],
+             "targets": [{"name": "Handlers", "dependencies": [\(targetDependencies)]},
+                         {"name": "HandlersTests", "dependencies": []}],
+             "dependencies": [\(dependencies)]}
+            """.utf8
+        )
+    }
+
+    private let library = #"{"name": "Handlers", "targets": ["Handlers"], "type": {"library": ["automatic"]}}"#
+    private let runtimeDependency = #"{"fileSystem": [{"identity": "runtime", "path": "/opt/agnost/runtime"}]}"#
+    private let runtimeProduct = #"{"product": ["AgnostRuntime", "runtime", null, null]}"#
+
+    @Test func findsTheLibraryAndTheRuntimeItLinks() throws {
+        let package = try PackageInspector.handlerPackage(
+            manifestJSON: manifest(
+                products: library,
+                dependencies: runtimeDependency,
+                targetDependencies: runtimeProduct
+            ),
+            directory: folder
+        )
+        #expect(
+            package
+                == HandlerPackage(
+                    identity: "my-app",
+                    product: "Handlers",
+                    modules: ["Handlers"],
+                    runtimeIdentity: "runtime",
+                    runtimePath: "/opt/agnost/runtime"
+                )
+        )
+    }
+
+    @Test func noLibraryProductSaysWhatToAdd() {
+        let error = #expect(throws: CompilerError.self) {
+            try PackageInspector.handlerPackage(
+                manifestJSON: manifest(
+                    products: "",
+                    dependencies: runtimeDependency,
+                    targetDependencies: runtimeProduct
+                ),
+                directory: folder
+            )
+        }
+        #expect(error?.code == .invalidPackage)
+        #expect(error?.message.hasPrefix("Package.swift declares no library product; add `.library(") == true)
+    }
+
+    @Test func severalLibrariesAreNamed() {
+        let other = #"{"name": "Extra", "targets": ["Handlers"], "type": {"library": ["automatic"]}}"#
+        let error = #expect(throws: CompilerError.self) {
+            try PackageInspector.handlerPackage(
+                manifestJSON: manifest(
+                    products: "\(library), \(other)",
+                    dependencies: runtimeDependency,
+                    targetDependencies: runtimeProduct
+                ),
+                directory: folder
+            )
+        }
+        #expect(error?.message.contains("several library products (Handlers, Extra)") == true)
+    }
+
+    @Test func libraryWithoutTheRuntimeSaysHowToAddIt() {
+        let error = #expect(throws: CompilerError.self) {
+            try PackageInspector.handlerPackage(
+                manifestJSON: manifest(products: library, dependencies: "", targetDependencies: ""),
+                directory: folder
+            )
+        }
+        #expect(
+            error?.message.hasPrefix("the handler library 'Handlers' does not depend on AgnostRuntime by path") == true
+        )
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Synchronization
+
+/// Runs the built `agnost-fn` (and other programs) as a user would, capturing what they print.
+enum Commands {
+    struct Outcome {
+        let status: Int32
+        let standardOutput: String
+        let standardError: String
+    }
+
+    /// The `agnost-fn` executable SwiftPM built next to the test bundle.
+    static let agnostFn = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("agnost-fn").path
+
+    static func agnost(_ arguments: String..., in directory: URL? = nil) throws -> Outcome {
+        try run(agnostFn, arguments, in: directory)
+    }
+
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        in directory: URL? = nil,
+        environment: [String: String]? = nil
+    ) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        if let environment { process.environment = environment }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let collectedErrors = Mutex(Data())
+        let errorReader = Thread { collectedErrors.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() } }
+        errorReader.start()
+        let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errorReader.isFinished { usleep(1000) }
+        return Outcome(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: standardOutput, as: UTF8.self),
+            standardError: String(decoding: collectedErrors.withLock { $0 }, as: UTF8.self)
+        )
+    }
+}
+
+/// A long-running child (a server) whose stdout lines are collected as they come.
+final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
+    private let lines = LockedLines()
+
+    init(_ executable: String, _ arguments: [String] = [], environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let lines = self.lines
+        // A blocking reader thread: Foundation's readabilityHandler crashes libdispatch when the pipe closes.
+        Thread.detachNewThread {
+            var partial = ""
+            while case let data = output.fileHandleForReading.availableData, !data.isEmpty {
+                var parts = (partial + String(decoding: data, as: UTF8.self)).components(separatedBy: "\n")
+                partial = parts.removeLast()
+                lines.append(parts)
+            }
+        }
+    }
+
+    var output: [String] { lines.all }
+
+    func waitForLine(containing text: String, timeout: Duration = .seconds(60)) throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = output.first(where: { $0.contains(text) }) { return line }
+            usleep(10_000)
+        }
+        throw E2EFailure("no line containing '\(text)' within \(timeout); output:\n\(output.joined(separator: "\n"))")
+    }
+
+    /// The port of the runtime's `listening` line, whether logs are JSON or text.
+    func waitForPort() throws -> Int {
+        let line = try waitForLine(containing: "listening")
+        guard let match = line.firstMatch(of: /127\.0\.0\.1:(\d+)/), let port = Int(match.1) else {
+            throw E2EFailure("no port in '\(line)'")
+        }
+        return port
+    }
+
+    func stop() throws -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            throw E2EFailure("the process did not exit within 30 s of SIGTERM")
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+private final class LockedLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ new: [String]) {
+        lines.withLock { $0.append(contentsOf: new) }
+    }
+
+    var all: [String] { lines.withLock { $0 } }
+}
+
+struct E2EFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
