@@ -10,7 +10,18 @@ public import Logging
 /// ```
 public struct Context: Sendable {
     /// Tagged with `requestId` and the endpoint name.
-    public var logger: Logger
+    ///
+    /// Tagged on first use: most requests never log, and metadata costs allocations.
+    public var logger: Logger {
+        get {
+            if let taggedLogger { return taggedLogger }
+            var logger = baseLogger
+            logger[metadataKey: "requestId"] = .string(requestId)
+            logger[metadataKey: "endpoint"] = .string(endpoint)
+            return logger
+        }
+        set { taggedLogger = newValue }
+    }
     /// The caller's `X-Request-Id`, or a generated one; also sent back on the response.
     public let requestId: String
     /// The `name` of the endpoint (or queue, or cron job) in `agnost.yaml`.
@@ -22,6 +33,9 @@ public struct Context: Sendable {
     /// The app's `env` from `agnost.yaml`; a process environment variable of the same name wins.
     public let env: AppEnvironment
 
+    private let baseLogger: Logger
+    private var taggedLogger: Logger?
+
     package init(
         logger: Logger,
         requestId: String,
@@ -30,9 +44,7 @@ public struct Context: Sendable {
         parameters: PathParameters,
         env: AppEnvironment
     ) {
-        self.logger = logger
-        self.logger[metadataKey: "requestId"] = .string(requestId)
-        self.logger[metadataKey: "endpoint"] = .string(endpoint)
+        self.baseLogger = logger
         self.requestId = requestId
         self.endpoint = endpoint
         self.deadline = deadline

@@ -116,6 +116,11 @@ package final class Dispatcher: Sendable {
         headers: HTTPFields,
         body: ByteBuffer
     ) async -> Response {
+        var headers = headers
+        // Frame the body as an HTTP/1.1 client would; without a framing header a request has no body.
+        if body.readableBytes > 0 && headers[.contentLength] == nil && headers[.transferEncoding] == nil {
+            headers[.contentLength] = String(body.readableBytes)
+        }
         let head = HTTPRequest(
             method: method,
             scheme: "http",
@@ -218,8 +223,6 @@ package final class Dispatcher: Sendable {
                 HTTPError(.gatewayTimeout, "\(endpoint.name) did not answer within \(limit)"),
                 requestId
             )
-        case .cancelled:
-            return errorResponse(HTTPError(.serviceUnavailable, "the server is shutting down"), requestId)
         }
     }
 
@@ -227,8 +230,13 @@ package final class Dispatcher: Sendable {
     /// as it passes the limit.
     private func readBody(of request: HummingbirdCore.Request) async throws(HTTPError) -> ByteBuffer {
         let tooLarge = HTTPError(.contentTooLarge, "request body is larger than the limit of \(maxBodyBytes) bytes")
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
+        let declaredLength = request.headers[.contentLength]
+        if let length = declaredLength.flatMap({ Int($0) }), length > maxBodyBytes {
             throw tooLarge
+        }
+        // HTTP/1.1 frames a request body only by these two headers; without either there is none to wait for.
+        if declaredLength == nil && request.headers[.transferEncoding] == nil {
+            return ByteBuffer()
         }
         do {
             return try await request.body.collect(upTo: maxBodyBytes)

@@ -32,10 +32,9 @@ struct RouteTable<Target: Sendable>: Sendable {
     }
 
     func match(method: HTTPRequest.Method, path: Substring) -> Match {
-        let segments = path.split(separator: "/")
         var values: [String] = []
         var allowed: [HTTPRequest.Method] = []
-        if let target = root.match(method, segments[...], &values, &allowed) {
+        if let target = root.match(method, path, &values, &allowed) {
             return .found(target, parameterValues: values)
         }
         if allowed.isEmpty { return .notFound }
@@ -71,25 +70,28 @@ struct RouteTable<Target: Sendable>: Sendable {
             self.parameter = parameterRoutes.isEmpty ? nil : Node(parameterRoutes)
         }
 
+        /// Walks `path` segment by segment in place: no array of segments per request.
         func match(
             _ method: HTTPRequest.Method,
-            _ segments: ArraySlice<Substring>,
+            _ path: Substring,
             _ values: inout [String],
             _ allowed: inout [HTTPRequest.Method]
         ) -> Target? {
-            guard let segment = segments.first else {
+            let slash = UInt8(ascii: "/")
+            guard let start = path.utf8.firstIndex(where: { $0 != slash }) else {
                 if let found = targets.first(where: { $0.method == method }) { return found.target }
                 allowed.append(contentsOf: targets.map(\.method))
                 return nil
             }
-            if let literal = literals[PercentEncoding.decode(segment)],
-                let target = literal.match(method, segments.dropFirst(), &values, &allowed)
-            {
+            let end = path.utf8[start...].firstIndex(of: slash) ?? path.endIndex
+            let segment = PercentEncoding.decode(path[start..<end])
+            let rest = path[end...]
+            if let literal = literals[segment], let target = literal.match(method, rest, &values, &allowed) {
                 return target
             }
             if let parameter {
-                values.append(PercentEncoding.decode(segment))
-                if let target = parameter.match(method, segments.dropFirst(), &values, &allowed) { return target }
+                values.append(segment)
+                if let target = parameter.match(method, rest, &values, &allowed) { return target }
                 values.removeLast()
             }
             return nil

@@ -195,6 +195,14 @@ struct DispatcherTests {
         let big = #"{"id":1,"title":"\#(String(repeating: "x", count: 80))"}"#
         let tooLarge = await app.request(.post, "/todos", json: big)
         #expect(tooLarge.status == .contentTooLarge)
+        // Chunked: no length up front, so the limit is enforced while reading.
+        let streamed = await app.request(
+            .post,
+            "/todos",
+            headers: [.transferEncoding: "chunked", .contentType: "application/json"],
+            body: ByteBuffer(string: big)
+        )
+        #expect(streamed.status == .contentTooLarge)
         #expect(try json(tooLarge)["error"] == "request body is larger than the limit of 64 bytes")
         let declared = await app.request(
             .post,
