@@ -25,13 +25,16 @@ public struct Response: Sendable {
         self.body = body
     }
 
-    /// A JSON body, `Content-Type: application/json`.
+    /// A JSON body, `Content-Type: application/json`, with keys sorted so that equal values always give equal
+    /// bytes (the encoder's own order follows a per-process hash seed).
     public static func json(
         _ value: some Encodable,
         status: HTTPResponse.Status = .ok,
         headers: HTTPFields = [:]
     ) throws -> Response {
-        let data = try JSONEncoder().encode(value)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(value)
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: ByteBuffer(bytes: data))

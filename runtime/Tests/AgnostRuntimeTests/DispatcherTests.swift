@@ -95,6 +95,7 @@ struct DispatcherTests {
         let response = await app.request(.get, "/todos/7")
         #expect(response.status == .ok)
         #expect(response.headers[.contentType] == "application/json")
+        #expect(response.bodyText == #"{"id":7,"title":"todo 7"}"#)
         #expect(try JSONDecoder().decode(Todo.self, from: Data(response.bodyText.utf8)) == Todo(id: 7, title: "todo 7"))
     }
 
