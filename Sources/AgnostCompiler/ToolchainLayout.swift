@@ -13,9 +13,10 @@ public struct ToolchainLayout: Sendable {
         self.root = root
     }
 
+    /// - Parameter executable: the running binary. `argv[0]` will not do: run from `PATH` it is a bare name.
     public static func locate(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        executable: URL = URL(fileURLWithPath: CommandLine.arguments[0])
+        executable: URL = URL(fileURLWithPath: "/proc/self/exe")
     ) throws(CompilerError) -> ToolchainLayout {
         if let home = environment["AGNOST_HOME"], !home.isEmpty {
             let layout = ToolchainLayout(root: URL(fileURLWithPath: home))

@@ -75,3 +75,38 @@ struct ScaffolderTests {
         #expect(error?.message.hasSuffix("pass one with --app") == true)
     }
 }
+
+struct ToolchainLayoutTests {
+    private let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func findsTheCheckoutAboveTheBinaryEvenThroughASymlinkOnPath() throws {
+        let bin = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-bin-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: bin) }
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let link = bin.appendingPathComponent("agnost-fn")
+        let binary = checkout.appendingPathComponent(".build/debug/agnost-fn")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: binary)
+        let layout = try ToolchainLayout.locate(environment: [:], executable: link)
+        #expect(layout.root.standardizedFileURL.path == checkout.standardizedFileURL.path)
+    }
+
+    @Test func agnostHomeWinsAndMustBeComplete() throws {
+        let layout = try ToolchainLayout.locate(
+            environment: ["AGNOST_HOME": checkout.path],
+            executable: URL(fileURLWithPath: "/nonexistent/agnost-fn")
+        )
+        #expect(layout.runtime.path == checkout.appendingPathComponent("runtime").path)
+        let error = #expect(throws: CompilerError.self) {
+            try ToolchainLayout.locate(environment: ["AGNOST_HOME": "/tmp"], executable: URL(fileURLWithPath: "/x"))
+        }
+        #expect(error?.message.hasPrefix("AGNOST_HOME=/tmp has no runtime/Package.swift and templates/") == true)
+    }
+
+    @Test func nothingAboveTheBinarySaysToSetAgnostHome() {
+        let error = #expect(throws: CompilerError.self) {
+            try ToolchainLayout.locate(environment: [:], executable: URL(fileURLWithPath: "/usr/bin/agnost-fn"))
+        }
+        #expect(error?.message.hasSuffix("set AGNOST_HOME to the agnost-fn checkout") == true)
+    }
+}
