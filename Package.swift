@@ -21,6 +21,9 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "AgnostSpec",
             dependencies: [
@@ -37,12 +40,17 @@ let package = Package(
             ]
         ),
         .target(name: "AgnostHTTP", dependencies: ["CCurl"]),
+        .target(
+            name: "AgnostImage",
+            dependencies: ["CArchive", "CZlib", "COpenSSL", .product(name: "AgnostDigest", package: "runtime")]
+        ),
         .executableTarget(
             name: "agnost-fn",
             dependencies: [
                 "AgnostSpec",
                 "AgnostCompiler",
                 "AgnostHTTP",
+                "AgnostImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +64,7 @@ let package = Package(
             exclude: ["Golden"]
         ),
         .testTarget(name: "AgnostHTTPTests", dependencies: ["AgnostHTTP"], exclude: ["Fixtures"]),
+        .testTarget(name: "AgnostImageTests", dependencies: ["AgnostImage"], exclude: ["Golden"]),
         .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP"]),
     ]
 )

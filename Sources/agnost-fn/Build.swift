@@ -1,4 +1,5 @@
 import AgnostCompiler
+import AgnostImage
 import ArgumentParser
 import Foundation
 
@@ -6,8 +7,13 @@ extension BuildConfiguration: ExpressibleByArgument {}
 
 struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compile the handlers into a bundle: .agnost/bundle/server and bundle.json.",
-        discussion: "Unchanged inputs reuse the existing bundle. Release builds are optimized, static and stripped."
+        abstract: "Compile the handlers into a bundle and package it as an OCI image.",
+        discussion: """
+            The bundle is .agnost/bundle/server and bundle.json; unchanged inputs reuse it. Release builds are \
+            optimized, static and stripped. The image is written without Docker to .agnost/image (an OCI layout, \
+            tagged with the version) unless --output says otherwise; equal inputs give equal bytes, with every time \
+            stamp taken from SOURCE_DATE_EPOCH (0 when unset). The last line printed is the manifest digest.
+            """
     )
 
     @OptionGroup var project: ProjectOptions
@@ -15,12 +21,59 @@ struct Build: ParsableCommand {
     @Option(help: "debug or release.")
     var configuration: BuildConfiguration = .release
 
+    @Option(
+        help: ArgumentHelp(
+            "Where to write the image: an OCI layout folder or a tar of one. Default: oci:.agnost/image:VERSION.",
+            valueName: "oci:DIR[:TAG]|oci-archive:FILE[:TAG]"
+        )
+    )
+    var output: String?
+
+    @Option(
+        help: ArgumentHelp("The name to push the image under; its tag is the default tag.", valueName: "name[:tag]")
+    )
+    var image: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A base image in a local OCI layout: its layers are kept and only what it lacks is added.",
+            valueName: "oci:DIR[:TAG]"
+        )
+    )
+    var base: String?
+
     @Flag(help: "Show the output of swift build as it runs.")
     var verbose = false
 
+    func validate() throws {
+        do {
+            _ = try imageOptions()
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() throws {
+        var options = try imageOptions()
+        do {
+            options.creationTime = try ImagePackageRequest.creationTime(
+                environment: ProcessInfo.processInfo.environment
+            )
+        } catch {
+            Console.error(error.description)
+            throw ExitCode.failure
+        }
         let result = try BuildSteps.build(project, configuration: configuration, verbose: verbose)
-        print(result.bundleDirectory.path)
+        let image = try ImageSteps.package(result, project: project, options: options)
+        print(image.manifestDigest)
+    }
+
+    private func imageOptions() throws(ImageError) -> ImageSteps.Options {
+        var options = ImageSteps.Options()
+        if let output { options.output = try LayoutReference(parsing: output, option: "--output") }
+        if let image { options.name = try ImageName(parsing: image, option: "--image") }
+        if let base { options.base = try LayoutReference(parsing: base, option: "--base", allowed: [.layout]) }
+        return options
     }
 }
 
@@ -34,7 +87,7 @@ enum BuildSteps {
         let builder = BundleBuilder(verbose: verbose) { event in
             switch event {
             case .stageStarted: break
-            case .stageFinished(let name, let elapsed): Console.status("  \(name) (\(format(elapsed)))")
+            case .stageFinished(let name, let elapsed): Console.status("  \(name) (\(Console.format(elapsed)))")
             case .compilerOutput(let text): FileHandle.standardError.write(Data(text.utf8))
             }
         }
@@ -51,18 +104,12 @@ enum BuildSteps {
                 Console.status("\(name): bundle is up to date (\(configuration.rawValue))")
             } else {
                 Console.status(
-                    "\(name): built \(configuration.rawValue) bundle in \(format(ContinuousClock.now - start))"
+                    "\(name): built \(configuration.rawValue) bundle in \(Console.format(ContinuousClock.now - start))"
                 )
             }
             return result
         } catch {
             throw Console.fail(error)
         }
-    }
-
-    private static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-        return milliseconds < 1000 ? "\(milliseconds) ms" : String(format: "%.1f s", Double(milliseconds) / 1000)
     }
 }

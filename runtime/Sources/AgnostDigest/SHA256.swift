@@ -55,7 +55,7 @@ public struct SHA256: Sendable {
             bytes.append(UInt8(truncatingIfNeeded: word >> 8))
             bytes.append(UInt8(truncatingIfNeeded: word))
         }
-        return SHA256Digest(bytes: bytes)
+        return SHA256Digest(exactly32: bytes)
     }
 
     private mutating func compressPending() {
@@ -138,7 +138,13 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    init(bytes: [UInt8]) {
+    /// Wraps 32 digest bytes computed elsewhere (the toolchain hashes large blobs with libcrypto).
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
+    init(exactly32 bytes: [UInt8]) {
         self.bytes = bytes
     }
 

@@ -1,0 +1,60 @@
+import AgnostCompiler
+import AgnostImage
+import ArgumentParser
+import Foundation
+
+/// Packaging as `build` does it: the request from the options and the environment, progress on stderr.
+enum ImageSteps {
+    /// The image options of `build`, parsed.
+    struct Options {
+        var output: LayoutReference?
+        var name: ImageName?
+        var base: LayoutReference?
+        /// `SOURCE_DATE_EPOCH`, read before the build so that a bad value fails fast.
+        var creationTime: Int64 = 0
+    }
+
+    static func package(_ build: BuildResult, project: ProjectOptions, options: Options) throws -> PackagedImage {
+        let agnostDirectory = project.directory.appendingPathComponent(".agnost")
+        let start = ContinuousClock.now
+        do throws(ImageError) {
+            let defaultOutput = LayoutReference(
+                transport: .layout,
+                path: agnostDirectory.appendingPathComponent("image").path
+            )
+            let request = ImagePackageRequest(
+                bundleDirectory: build.bundleDirectory.path,
+                title: build.manifest.app,
+                version: build.manifest.version,
+                revision: ImagePackageRequest.gitRevision(of: project.directory.path),
+                creationTime: options.creationTime,
+                base: options.base,
+                output: options.output ?? defaultOutput,
+                imageName: options.name,
+                cacheDirectory: agnostDirectory.appendingPathComponent("cache").path,
+                ownsOutput: options.output == nil
+            )
+            let packager = ImagePackager { event in
+                switch event {
+                case .stageFinished(let name, let elapsed):
+                    Console.status("  \(name) (\(Console.format(elapsed)))")
+                case .layer(let role, let blob, let reused):
+                    Console.status(
+                        "  \(role.rawValue) layer \(blob.digest.hexString.prefix(12)) \(Console.format(bytes: blob.size))"
+                            + (reused ? " (cached)" : "")
+                    )
+                }
+            }
+            let packaged = try packager.package(request)
+            Console.status(
+                "\(build.manifest.serviceName): packaged \(packaged.output.transport.rawValue):\(packaged.output.path):"
+                    + "\(packaged.tag), \(Console.format(bytes: packaged.size)) compressed, in "
+                    + Console.format(ContinuousClock.now - start)
+            )
+            return packaged
+        } catch {
+            Console.error(error.description)
+            throw ExitCode.failure
+        }
+    }
+}
