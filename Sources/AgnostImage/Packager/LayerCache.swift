@@ -10,7 +10,7 @@ struct LayerCache: Sendable {
     let directory: String
 
     /// Bumped when the layer writer's output changes for the same inputs, so that old entries stop matching.
-    private static let formatVersion = "agnost-fn layer 1"
+    private static let formatVersion = "agnost-fn layer 2"
 
     private struct Record: Codable {
         var digest: String

@@ -212,6 +212,7 @@ import Testing
                     compression: .gzip(level: level)
                 )
                 #expect(blob.digest.hexString == (try ArchiveTool.sha256sum(of: path)))
+                #expect(try ArchiveTool.run(["gzip", "-t", path]).status == 0)
                 #expect(blob.diffID.hexString == (try ArchiveTool.sha256sum(of: path, through: "gzip -dc \"$1\"")))
                 #expect(blob.diffID == tar.diffID)
                 #expect(blob.size == (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64))
