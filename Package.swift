@@ -44,6 +44,10 @@ let package = Package(
             name: "AgnostImage",
             dependencies: ["CArchive", "CZlib", "COpenSSL", .product(name: "AgnostDigest", package: "runtime")]
         ),
+        .target(
+            name: "AgnostRegistry",
+            dependencies: ["AgnostHTTP", "AgnostImage", .product(name: "AgnostDigest", package: "runtime")]
+        ),
         .executableTarget(
             name: "agnost-fn",
             dependencies: [
@@ -51,6 +55,7 @@ let package = Package(
                 "AgnostCompiler",
                 "AgnostHTTP",
                 "AgnostImage",
+                "AgnostRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +70,10 @@ let package = Package(
         ),
         .testTarget(name: "AgnostHTTPTests", dependencies: ["AgnostHTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "AgnostImageTests", dependencies: ["AgnostImage"], exclude: ["Golden"]),
+        .testTarget(
+            name: "AgnostRegistryTests",
+            dependencies: ["AgnostRegistry", "AgnostImage", .product(name: "AgnostDigest", package: "runtime")]
+        ),
         .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP"]),
     ]
 )

@@ -67,18 +67,8 @@ public struct ImageLayout: Sendable {
     /// The image a tag names (or the only image, when `tag` is nil), for `platform` when the tag names a
     /// multi-platform index.
     public func image(tag: String?, platform: Platform) throws(ImageError) -> LayoutImage {
-        let entries = try index().manifests
-        let tagged = entries.filter { tag == nil || $0.annotations?[AnnotationKey.refName] == tag }
-        let tags = entries.compactMap { $0.annotations?[AnnotationKey.refName] }.sorted()
+        var descriptor = try entry(tag: tag)
         let reference = tag.map { "\(directory):\($0)" } ?? directory
-        guard tagged.count == 1, var descriptor = tagged.first else {
-            let available = tags.isEmpty ? "it has no tagged images" : "its tags are \(tags.joined(separator: ", "))"
-            let problem =
-                tag == nil
-                ? "holds \(entries.count) images; name one as oci:DIR:TAG"
-                : tagged.isEmpty ? "has no image tagged '\(tag ?? "")'" : "has several images tagged '\(tag ?? "")'"
-            throw ImageError(.invalidLayout, "the layout \(problem); \(available)", context: reference)
-        }
         if descriptor.mediaType == MediaType.imageIndex || descriptor.mediaType == MediaType.dockerManifestList {
             let nested = try CanonicalJSON.decode(ImageIndex.self, from: read(descriptor), context: descriptor.digest)
             guard let match = nested.manifests.first(where: { $0.platform.map { Self.matches($0, platform) } ?? false })
@@ -120,6 +110,38 @@ public struct ImageLayout: Sendable {
             manifest: manifest,
             configuration: configuration
         )
+    }
+
+    /// The `index.json` entry a tag names, or the only entry when `tag` is nil.
+    public func entry(tag: String?) throws(ImageError) -> Descriptor {
+        let entries = try index().manifests
+        let tagged = entries.filter { tag == nil || $0.annotations?[AnnotationKey.refName] == tag }
+        guard tagged.count == 1, let descriptor = tagged.first else {
+            let tags = entries.compactMap { $0.annotations?[AnnotationKey.refName] }.sorted()
+            let available = tags.isEmpty ? "it has no tagged images" : "its tags are \(tags.joined(separator: ", "))"
+            let problem =
+                tag == nil
+                ? "holds \(entries.count) images; name one as oci:DIR:TAG"
+                : tagged.isEmpty ? "has no image tagged '\(tag ?? "")'" : "has several images tagged '\(tag ?? "")'"
+            throw ImageError(
+                .invalidLayout,
+                "the layout \(problem); \(available)",
+                context: tag.map { "\(directory):\($0)" } ?? directory
+            )
+        }
+        return descriptor
+    }
+
+    /// The entry added last: the packager appends each image it writes, so this is the latest build.
+    public func newestEntry() throws(ImageError) -> Descriptor {
+        guard let entry = try index().manifests.last else {
+            throw ImageError(
+                .invalidLayout,
+                "the layout holds no image; run 'agnost-fn build' first",
+                context: directory
+            )
+        }
+        return entry
     }
 
     /// Deletes the blobs that no image of `index.json` refers to: the layers of images a tag no longer names.

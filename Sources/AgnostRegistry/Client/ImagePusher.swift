@@ -1,0 +1,240 @@
+import AgnostDigest
+import AgnostHTTP
+import AgnostImage
+import Foundation
+
+/// What the pusher reports while it works: one event per blob, and the manifest.
+public enum PushEvent: Sendable {
+    case blob(SHA256Digest, size: Int64, BlobUpload.Outcome, Duration)
+    case manifest(SHA256Digest, reference: String)
+}
+
+/// Pushes an image from an OCI layout to a registry: layers, then the config, then the manifest under the tag.
+///
+/// ```swift
+/// let pushed = try ImagePusher().push(
+///     from: LayoutReference(transport: .layout, path: ".agnost/image", tag: "v1"),
+///     to: try ImageReference(parsing: "localhost:5000/todo:v1"), plainHTTP: true, credentials: nil)
+/// print(pushed)   // localhost:5000/todo:v1@sha256:…
+/// ```
+public struct ImagePusher: Sendable {
+    /// Blobs up to this size go in one request; larger ones in chunks of it.
+    public var chunkSize: Int64
+    private let report: @Sendable (PushEvent) -> Void
+
+    public init(chunkSize: Int64 = 32 << 20, report: @escaping @Sendable (PushEvent) -> Void = { _ in }) {
+        self.chunkSize = chunkSize
+        self.report = report
+    }
+
+    /// - Returns: the reference pushed, pinned by the manifest digest.
+    public func push(
+        from source: LayoutReference,
+        to destination: ImageReference,
+        plainHTTP: Bool,
+        credentials: (credentials: RegistryCredentials, source: String)?
+    ) throws(RegistryError) -> ImageReference {
+        let layout = ImageLayout(directory: source.path)
+        let (entry, manifestBytes, blobs) = try Self.read(layout, tag: source.tag, context: source.description)
+        let session = try RegistrySession(
+            registry: destination.registry,
+            apiHost: destination.apiHost,
+            repository: destination.repository,
+            plainHTTP: plainHTTP,
+            credentials: credentials
+        )
+        let ping = try session.send(method: "GET", target: "/v2/")
+        guard ping.status == 200 else {
+            throw RegistryError(
+                .unavailable,
+                "GET /v2/ answered \(ping.status); this is not an OCI distribution registry",
+                context: destination.registry
+            )
+        }
+        for blob in blobs {
+            try upload(blob, with: session)
+        }
+        let manifestDigest = try entry.validatedDigest(or: destination)
+        let reference = destination.tag ?? manifestDigest.description
+        let response = try session.send(
+            method: "PUT",
+            target: "/v2/\(destination.repository)/manifests/\(reference)",
+            headers: ["Content-Type": entry.mediaType],
+            body: manifestBytes
+        )
+        guard response.status == 201 else {
+            throw Self.failure(response, doing: "storing the manifest", destination: destination)
+        }
+        if let stored = response.header("Docker-Content-Digest"), stored != manifestDigest.description {
+            throw RegistryError(
+                .invalidContent,
+                "the registry stored the manifest as \(stored), not \(manifestDigest); it rewrote the manifest",
+                context: destination.description
+            )
+        }
+        report(.manifest(manifestDigest, reference: reference))
+        return destination.with(digest: manifestDigest)
+    }
+
+    private func upload(_ blob: Blob, with session: RegistrySession) throws(RegistryError) {
+        guard case .path(let file) = blob.contents else { return }
+        let start = ContinuousClock.now
+        var upload = BlobUpload(
+            repository: session.repository,
+            digest: blob.digest,
+            size: blob.size,
+            chunkSize: chunkSize
+        )
+        var next = upload.start()
+        var recoveries = 0
+        while case .send(let request) = next {
+            let body = try request.body.map { range throws(RegistryError) in try Self.read(file, range) }
+            let response: BlobUpload.Response
+            do throws(RegistryError) {
+                let sent = try session.send(
+                    method: request.method.rawValue,
+                    target: session.absolute(request.target),
+                    headers: request.headers,
+                    body: body,
+                    retry: request.method != .patch
+                )
+                guard sent.status < 400 || sent.status == 404 else {
+                    throw Self.failure(sent, doing: "uploading \(blob.digest)", destination: nil, session: session)
+                }
+                response = BlobUpload.Response(
+                    status: sent.status,
+                    location: sent.header("Location").map(session.absolute),
+                    range: sent.header("Range")
+                )
+            } catch let error where error.code == .unavailable {
+                // A chunk may have arrived in part: ask the session how much it holds, then go on from there.
+                guard recoveries < Self.maximumRecoveries, let recovery = upload.recover() else { throw error }
+                recoveries += 1
+                next = .send(recovery)
+                continue
+            }
+            next = try upload.handle(response)
+        }
+        if case .finished(let outcome) = next {
+            report(.blob(blob.digest, size: blob.size, outcome, ContinuousClock.now - start))
+        }
+    }
+
+    /// How many times one blob's upload may resume after a lost connection or a failed chunk.
+    static let maximumRecoveries = 5
+
+    /// The index entry, the manifest's bytes, and its blobs in upload order: layers, then the config.
+    private static func read(
+        _ layout: ImageLayout,
+        tag: String?,
+        context: String
+    ) throws(RegistryError) -> (Descriptor, [UInt8], [Blob]) {
+        do {
+            let entry = try layout.entry(tag: tag)
+            guard entry.mediaType == MediaType.imageManifest else {
+                throw RegistryError(
+                    .invalidArgument,
+                    "the image is a \(entry.mediaType); only single-platform images can be pushed yet",
+                    context: context
+                )
+            }
+            let bytes = try layout.read(entry)
+            let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(bytes))
+            var blobs: [Blob] = []
+            for descriptor in manifest.layers + [manifest.config] {
+                blobs.append(try layout.blob(descriptor))
+            }
+            return (entry, bytes, blobs)
+        } catch let error as ImageError {
+            throw RegistryError(.fileSystem, error.message, context: error.context ?? context)
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw RegistryError(.invalidContent, "the manifest cannot be read: \(error)", context: context)
+        }
+    }
+
+    private static func read(_ file: String, _ range: Range<Int64>) throws(RegistryError) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw RegistryError(.fileSystem, "cannot open the blob", context: file)
+        }
+        defer { try? handle.close() }
+        do {
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            let data = try handle.read(upToCount: Int(range.count)) ?? Data()
+            guard data.count == range.count else {
+                throw RegistryError(.fileSystem, "the blob is shorter than its descriptor says", context: file)
+            }
+            return Array(data)
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw RegistryError(.fileSystem, "cannot read the blob: \(error)", context: file)
+        }
+    }
+
+    /// The registry's own error, by status: the distribution API's JSON `errors` carry the reason.
+    static func failure(
+        _ response: HTTPClientResponse,
+        doing action: String,
+        destination: ImageReference?,
+        session: RegistrySession? = nil
+    ) -> RegistryError {
+        let context = destination?.description ?? session.map { "\($0.registry)/\($0.repository)" }
+        let detail = RegistryErrorBody.summary(response.body).map { ": \($0)" } ?? ""
+        switch response.status {
+        case 401:
+            return session?.unauthorized(response)
+                ?? RegistryError(.unauthorized, "\(action) was refused (401)\(detail)", context: context)
+        case 403:
+            return RegistryError(
+                .forbidden,
+                "\(action) is forbidden (403)\(detail); the credentials may not push to this repository",
+                context: context
+            )
+        case 404:
+            return RegistryError(.notFound, "\(action): name unknown (404)\(detail)", context: context)
+        case 400:
+            return RegistryError(.invalidContent, "\(action) was rejected as invalid (400)\(detail)", context: context)
+        default:
+            return RegistryError(.unavailable, "\(action) failed with \(response.status)\(detail)", context: context)
+        }
+    }
+}
+
+/// The `errors` array the distribution API returns with a failure.
+enum RegistryErrorBody {
+    struct Body: Decodable {
+        struct Entry: Decodable {
+            var code: String?
+            var message: String?
+        }
+        var errors: [Entry]
+    }
+
+    /// `MANIFEST_INVALID manifest invalid; …`, or nil for a body that is not the API's JSON.
+    static func summary(_ bytes: [UInt8]) -> String? {
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(bytes)), !body.errors.isEmpty else {
+            return nil
+        }
+        return body.errors.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: " ") }
+            .joined(separator: "; ")
+    }
+}
+
+extension Descriptor {
+    fileprivate func validatedDigest(or destination: ImageReference) throws(RegistryError) -> SHA256Digest {
+        do {
+            return try validatedDigest()
+        } catch {
+            throw RegistryError(.invalidContent, error.message, context: destination.description)
+        }
+    }
+}
+
+extension RegistrySession {
+    /// An absolute URL for a `Location` header, which registries may send relative to themselves.
+    func absolute(_ location: String) -> String {
+        location.hasPrefix("/") ? baseURL + location : location
+    }
+}

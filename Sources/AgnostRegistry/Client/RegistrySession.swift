@@ -1,0 +1,190 @@
+import AgnostHTTP
+import Foundation
+
+/// One conversation with a registry about one repository: the scheme, the credentials, the authorization the
+/// registry asked for, and retries.
+///
+/// A `401` is answered once per request from its `WWW-Authenticate` challenge: Basic with the credentials found for
+/// the registry, or Bearer with a token fetched from the challenge's realm for `repository:NAME:pull,push` and kept
+/// for the rest of the session. Connection failures and `5xx` answers are retried with backoff.
+///
+/// ```swift
+/// let session = try RegistrySession(registry: "localhost:5000", repository: "todo", credentials: nil)
+/// let response = try session.send(method: "HEAD", target: "/v2/todo/blobs/sha256:…")
+/// ```
+final class RegistrySession {
+    let registry: String
+    let repository: String
+    let baseURL: String
+    private let client: HTTPClient
+    private let credentials: (credentials: RegistryCredentials, source: String)?
+    private var authorization: String?
+    /// Pauses before each retry; the number of entries is the number of retries.
+    private let backoff: [Duration]
+
+    /// - Parameters:
+    ///   - plainHTTP: talk `http://`, as Docker does for `localhost` and `127.0.0.1` or with `--insecure`.
+    ///   - credentials: what Docker's configuration holds for the registry, and where it came from.
+    init(
+        registry: String,
+        apiHost: String,
+        repository: String,
+        plainHTTP: Bool,
+        credentials: (credentials: RegistryCredentials, source: String)?,
+        backoff: [Duration] = [.milliseconds(200), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4)]
+    ) throws(RegistryError) {
+        self.registry = registry
+        self.repository = repository
+        baseURL = "\(plainHTTP ? "http" : "https")://\(apiHost)"
+        self.credentials = credentials
+        self.backoff = backoff
+        do {
+            client = try HTTPClient(maximumResponseSize: 1 << 30)
+        } catch {
+            throw RegistryError(.unavailable, error.message, context: registry)
+        }
+    }
+
+    /// Sends a request, answering an authentication challenge once and retrying what failed on the way.
+    ///
+    /// - Parameter retry: whether a lost connection or a `5xx` may be retried: false for requests whose effect the
+    ///   caller must check first (a `PATCH` that may have arrived).
+    func send(
+        method: String,
+        target: String,
+        headers: [String: String] = [:],
+        body: [UInt8]? = nil,
+        retry: Bool = true
+    ) throws(RegistryError) -> HTTPClientResponse {
+        var response = try exchange(method: method, target: target, headers: headers, body: body, retry: retry)
+        if response.status == 401 {
+            try authenticate(challenge: response.header("WWW-Authenticate"))
+            response = try exchange(method: method, target: target, headers: headers, body: body, retry: retry)
+            if response.status == 401 { throw unauthorized(response) }
+        }
+        return response
+    }
+
+    private func exchange(
+        method: String,
+        target: String,
+        headers: [String: String],
+        body: [UInt8]?,
+        retry: Bool
+    ) throws(RegistryError) -> HTTPClientResponse {
+        var fields = headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        if let authorization { fields.append((name: "Authorization", value: authorization)) }
+        let request = HTTPClientRequest(
+            method: method,
+            url: target.hasPrefix("/") ? baseURL + target : target,
+            headers: fields,
+            body: body,
+            timeout: .seconds(300)
+        )
+        var attempt = 0
+        while true {
+            do {
+                let response = try client.send(request)
+                guard retry, response.status >= 500, attempt < backoff.count else { return response }
+            } catch {
+                guard retry, attempt < backoff.count else {
+                    throw RegistryError(
+                        .unavailable,
+                        "cannot reach the registry: \(error.message); is it running, and is the address right?",
+                        context: registry
+                    )
+                }
+            }
+            Thread.sleep(forTimeInterval: backoff[attempt].seconds)
+            attempt += 1
+        }
+    }
+
+    private func authenticate(challenge header: String?) throws(RegistryError) {
+        let challenges = AuthChallenge.parse(header ?? "")
+        if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {
+            authorization = "Bearer \(try token(for: bearer))"
+        } else if challenges.contains(where: { $0.scheme == "basic" }) {
+            guard let credentials else { throw noCredentials() }
+            authorization = "Basic \(credentials.credentials.basicValue)"
+        } else {
+            throw RegistryError(
+                .unauthorized,
+                "the registry asks for authentication this client does not speak: '\(header ?? "")'",
+                context: registry
+            )
+        }
+    }
+
+    /// A token from the challenge's realm, asked for with the credentials when there are any (anonymous otherwise,
+    /// which public repositories allow for pulling).
+    private func token(for challenge: AuthChallenge) throws(RegistryError) -> String {
+        guard let url = TokenRequest.tokenURL(challenge: challenge, repository: repository, actions: ["pull", "push"])
+        else {
+            throw RegistryError(
+                .unauthorized,
+                "the registry's Bearer challenge names no token realm",
+                context: registry
+            )
+        }
+        var headers: [(name: String, value: String)] = []
+        if let credentials {
+            headers.append((name: "Authorization", value: "Basic \(credentials.credentials.basicValue)"))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try client.send(HTTPClientRequest(url: url, headers: headers, timeout: .seconds(60)))
+        } catch {
+            throw RegistryError(.unavailable, "cannot reach the token service: \(error.message)", context: registry)
+        }
+        guard response.status == 200 else {
+            if response.status == 401 || response.status == 403 { throw unauthorized(response) }
+            throw RegistryError(.unavailable, "the token service answered \(response.status)", context: registry)
+        }
+        struct TokenResponse: Decodable {
+            var token: String?
+            var accessToken: String?
+            enum CodingKeys: String, CodingKey {
+                case token
+                case accessToken = "access_token"
+            }
+        }
+        guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: Data(response.body)),
+            let token = decoded.token ?? decoded.accessToken, !token.isEmpty
+        else {
+            throw RegistryError(.unavailable, "the token service sent no token", context: registry)
+        }
+        return token
+    }
+
+    private func noCredentials() -> RegistryError {
+        RegistryError(
+            .unauthorized,
+            "the registry needs credentials and none were found; run 'agnost-fn login \(registry) -u USER --password-stdin'",
+            context: registry
+        )
+    }
+
+    /// Names the credentials that were tried, never their secret.
+    func unauthorized(_ response: HTTPClientResponse) -> RegistryError {
+        guard let credentials else { return noCredentials() }
+        return RegistryError(
+            .unauthorized,
+            "the registry refused the credentials of \(credentials.credentials) from \(credentials.source) (\(response.status)); "
+                + "check them, or run 'agnost-fn login \(registry)' again",
+            context: registry
+        )
+    }
+}
+
+extension RegistryCredentials {
+    /// `base64(user:secret)`, the value of a Basic `Authorization` header.
+    var basicValue: String { Data("\(username):\(secret)".utf8).base64EncodedString() }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

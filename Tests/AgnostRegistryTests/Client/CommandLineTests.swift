@@ -1,0 +1,119 @@
+import AgnostImage
+import Foundation
+import Testing
+
+/// `agnost-fn login`, `push` and `logout` as a user runs them, against the real registry with htpasswd auth, with a
+/// private `DOCKER_CONFIG` so that nothing of the machine's own Docker configuration is read or touched.
+@Suite(.serialized)
+struct CommandLineTests {
+    static let agnostFn = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("agnost-fn").path
+
+    struct Outcome {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    static func agnost(_ arguments: [String], input: String = "", environment: [String: String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: agnostFn)
+        process.arguments = arguments
+        process.environment = environment
+        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let errors = LockedData()
+        let reader = Thread { errors.append(stderr.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !reader.isFinished { usleep(1000) }
+        return Outcome(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: output, as: UTF8.self),
+            standardError: String(decoding: errors.contents, as: UTF8.self)
+        )
+    }
+
+    @Test func loginPushAndLogoutWithHtpasswd() throws {
+        let registry = try RegistryFixture(users: ["alice": "s3cret pass"])
+        let image = try ImageFixture()
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_CONFIG"] = "\(image.folder)/docker"
+        let config = "\(image.folder)/docker/config.json"
+
+        let wrong = try Self.agnost(
+            ["login", registry.host, "-u", "alice", "--password-stdin"],
+            input: "not it\n",
+            environment: environment
+        )
+        #expect(wrong.status == 1)
+        #expect(
+            wrong.standardError.contains("error: \(registry.host): the registry refused the credentials of user alice")
+        )
+        #expect(!wrong.standardError.contains("not it"))
+        #expect(!FileManager.default.fileExists(atPath: config), "wrong credentials are not stored")
+
+        let login = try Self.agnost(
+            ["login", registry.host, "-u", "alice", "--password-stdin"],
+            input: "s3cret pass\n",
+            environment: environment
+        )
+        #expect(login.status == 0, "\(login.standardError)")
+        let stored = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(stored.contains(Data("alice:s3cret pass".utf8).base64EncodedString()))
+
+        let push = try Self.agnost(
+            ["push", "--from", "oci:\(image.layout):v1", "--image", "\(registry.host)/cli/probe"],
+            environment: environment
+        )
+        #expect(push.status == 0, "\(push.standardError)")
+        #expect(push.standardOutput == "\(registry.host)/cli/probe:v1@\(image.image.manifestDigest)\n")
+        #expect(push.standardError.contains("uploaded"))
+
+        let logout = try Self.agnost(["logout", registry.host], environment: environment)
+        #expect(logout.status == 0)
+        #expect(!(try String(contentsOfFile: config, encoding: .utf8)).contains(registry.host))
+        let refused = try Self.agnost(
+            ["push", "--from", "oci:\(image.layout):v1", "--image", "\(registry.host)/cli/probe"],
+            environment: environment
+        )
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("needs credentials and none were found"))
+    }
+
+    @Test func aCredentialHelperSuppliesTheCredentials() throws {
+        let registry = try RegistryFixture(users: ["bob": "from-helper"])
+        let image = try ImageFixture()
+        let bin = "\(image.folder)/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try """
+        #!/bin/sh
+        read server
+        echo "$1 $server" >> "\(image.folder)/helper.log"
+        printf '{"ServerURL":"%s","Username":"bob","Secret":"from-helper"}' "$server"
+
+        """.write(toFile: "\(bin)/docker-credential-fixture", atomically: true, encoding: .utf8)
+        chmod("\(bin)/docker-credential-fixture", 0o755)
+        try FileManager.default.createDirectory(atPath: "\(image.folder)/docker", withIntermediateDirectories: true)
+        try #"{"credHelpers":{"\#(registry.host)":"fixture"}}"#
+            .write(toFile: "\(image.folder)/docker/config.json", atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_CONFIG"] = "\(image.folder)/docker"
+        environment["PATH"] = "\(bin):\(environment["PATH"] ?? "/usr/bin:/bin")"
+
+        let push = try Self.agnost(
+            ["push", "--from", "oci:\(image.layout):v1", "--image", "\(registry.host)/helped:v1"],
+            environment: environment
+        )
+        #expect(push.status == 0, "\(push.standardError)")
+        #expect(push.standardOutput.hasSuffix("@\(image.image.manifestDigest)\n"))
+        let log = try String(contentsOfFile: "\(image.folder)/helper.log", encoding: .utf8)
+        #expect(log == "get \(registry.host)\n")
+    }
+}
