@@ -1,5 +1,6 @@
 import AgnostCompiler
 import AgnostImage
+import AgnostRegistry
 import ArgumentParser
 import Foundation
 
@@ -42,14 +43,22 @@ struct Build: ParsableCommand {
     )
     var base: String?
 
+    @Flag(help: "Push the image to the --image name once it is packaged.")
+    var push = false
+
+    @Flag(help: "With --push: talk plain HTTP to a registry that is not on localhost.")
+    var insecure = false
+
     @Flag(help: "Show the output of swift build as it runs.")
     var verbose = false
 
     func validate() throws {
-        do {
-            _ = try imageOptions()
-        } catch {
-            throw ValidationError(error.description)
+        let options = try imageOptions()
+        if push {
+            guard options.name != nil else { throw ValidationError("--push needs --image HOST/NAME[:TAG] to push to") }
+            guard options.output?.transport != .archive else {
+                throw ValidationError("--push pushes from an OCI layout; leave out --output oci-archive:…")
+            }
         }
     }
 
@@ -66,13 +75,25 @@ struct Build: ParsableCommand {
         let result = try BuildSteps.build(project, configuration: configuration, verbose: verbose)
         let image = try ImageSteps.package(result, project: project, options: options)
         print(image.manifestDigest)
+        if push, let name = options.name {
+            var source = image.output
+            source.tag = image.tag
+            let destination = try RegistrySteps.tagged(name, defaultTag: image.tag)
+            print(try RegistrySteps.push(source, to: destination, insecure: insecure))
+        }
     }
 
-    private func imageOptions() throws(ImageError) -> ImageSteps.Options {
+    private func imageOptions() throws -> ImageSteps.Options {
         var options = ImageSteps.Options()
-        if let output { options.output = try LayoutReference(parsing: output, option: "--output") }
-        if let image { options.name = try ImageName(parsing: image, option: "--image") }
-        if let base { options.base = try LayoutReference(parsing: base, option: "--base", allowed: [.layout]) }
+        do {
+            if let output { options.output = try LayoutReference(parsing: output, option: "--output") }
+            if let base { options.base = try LayoutReference(parsing: base, option: "--base", allowed: [.layout]) }
+            if let image { options.name = try ImageReference(parsing: image, option: "--image") }
+        } catch let error as ImageError {
+            throw ValidationError(error.description)
+        } catch let error as RegistryError {
+            throw ValidationError(error.description)
+        }
         return options
     }
 }

@@ -1,5 +1,6 @@
 import AgnostCompiler
 import AgnostImage
+import AgnostRegistry
 import ArgumentParser
 import Foundation
 
@@ -8,7 +9,7 @@ enum ImageSteps {
     /// The image options of `build`, parsed.
     struct Options {
         var output: LayoutReference?
-        var name: ImageName?
+        var name: ImageReference?
         var base: LayoutReference?
         /// `SOURCE_DATE_EPOCH`, read before the build so that a bad value fails fast.
         var creationTime: Int64 = 0
@@ -30,7 +31,8 @@ enum ImageSteps {
                 creationTime: options.creationTime,
                 base: options.base,
                 output: options.output ?? defaultOutput,
-                imageName: options.name,
+                imageRepository: options.name.map { "\($0.registry)/\($0.repository)" },
+                imageTag: options.name?.tag,
                 cacheDirectory: agnostDirectory.appendingPathComponent("cache").path,
                 ownsOutput: options.output == nil
             )

@@ -7,12 +7,16 @@ import Foundation
 enum RegistrySteps {
     static func reference(_ text: String, option: String, defaultTag: String?) throws -> ImageReference {
         do {
-            let reference = try ImageReference(parsing: text, option: option)
-            guard reference.tag == nil, reference.digest == nil else { return reference }
-            return try reference.with(tag: defaultTag ?? "latest")
-        } catch {
+            return try tagged(ImageReference(parsing: text, option: option), defaultTag: defaultTag)
+        } catch let error as RegistryError {
             throw ValidationError(error.description)
         }
+    }
+
+    /// The reference as given when it has a tag or digest, else with the image's own tag.
+    static func tagged(_ reference: ImageReference, defaultTag: String?) throws(RegistryError) -> ImageReference {
+        guard reference.tag == nil, reference.digest == nil else { return reference }
+        return try reference.with(tag: defaultTag ?? "latest")
     }
 
     static func push(_ source: LayoutReference, to destination: ImageReference, insecure: Bool) throws -> ImageReference

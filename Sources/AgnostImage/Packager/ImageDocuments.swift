@@ -66,8 +66,8 @@ struct ImageDocuments: Sendable {
         manifestBlob = Blob(bytes: try CanonicalJSON.encode(manifest))
 
         var entryAnnotations = [AnnotationKey.refName: request.tag]
-        if let name = request.imageName {
-            entryAnnotations[AnnotationKey.containerdImageName] = "\(name.repository):\(request.tag)"
+        if let repository = request.imageRepository {
+            entryAnnotations[AnnotationKey.containerdImageName] = "\(repository):\(request.tag)"
         }
         indexEntry = Descriptor(
             mediaType: MediaType.imageManifest,

@@ -22,8 +22,11 @@ public struct ImagePackageRequest: Sendable {
     /// A base image in a local OCI layout, whose layers the image builds on.
     public var base: LayoutReference?
     public var output: LayoutReference
-    /// The name the image will be pushed under; its tag is the default tag.
-    public var imageName: ImageName?
+    /// The repository the image will be pushed to, as a registry reference names it
+    /// (`registry.example.com/team/todo`); recorded in the layout for `push`.
+    public var imageRepository: String?
+    /// The tag of the image name, when it has one: the default tag.
+    public var imageTag: String?
     /// Where compressed layers are kept between runs, so that unchanged layers are not compressed again.
     public var cacheDirectory: String
     /// The output is the project's own layout: blobs no image in it refers to any more are removed.
@@ -38,7 +41,8 @@ public struct ImagePackageRequest: Sendable {
         creationTime: Int64 = 0,
         base: LayoutReference? = nil,
         output: LayoutReference,
-        imageName: ImageName? = nil,
+        imageRepository: String? = nil,
+        imageTag: String? = nil,
         cacheDirectory: String,
         ownsOutput: Bool = false,
         compressionLevel: Int32 = ImagePackageRequest.defaultCompressionLevel
@@ -50,7 +54,8 @@ public struct ImagePackageRequest: Sendable {
         self.creationTime = creationTime
         self.base = base
         self.output = output
-        self.imageName = imageName
+        self.imageRepository = imageRepository
+        self.imageTag = imageTag
         self.cacheDirectory = cacheDirectory
         self.ownsOutput = ownsOutput
         self.compressionLevel = compressionLevel
@@ -59,7 +64,7 @@ public struct ImagePackageRequest: Sendable {
     public static let defaultCompressionLevel: Int32 = 6
 
     /// The tag in `index.json`: the output's, else the image name's, else the version.
-    public var tag: String { output.tag ?? imageName?.tag ?? version }
+    public var tag: String { output.tag ?? imageTag ?? version }
 
     /// `SOURCE_DATE_EPOCH` as reproducible-builds.org defines it: whole seconds since 1970, 0 when unset.
     public static func creationTime(environment: [String: String]) throws(ImageError) -> Int64 {

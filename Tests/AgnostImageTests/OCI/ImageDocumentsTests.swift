@@ -39,7 +39,7 @@ struct ImageDocumentsTests {
         revision: "0123456789abcdef0123456789abcdef01234567",
         creationTime: 1_700_000_000,
         output: LayoutReference(transport: .layout, path: "/unused"),
-        imageName: try? ImageName(parsing: "registry.example.com:5000/team/todo", option: "--image"),
+        imageRepository: "registry.example.com:5000/team/todo",
         cacheDirectory: "/unused"
     )
 
@@ -129,7 +129,7 @@ struct ImageDocumentsTests {
     @Test func theTagComesFromTheOutputThenTheImageNameThenTheVersion() throws {
         var request = Self.request
         #expect(request.tag == "v1")
-        request.imageName = try ImageName(parsing: "todo:candidate", option: "--image")
+        request.imageTag = "candidate"
         #expect(request.tag == "candidate")
         request.output = try LayoutReference(parsing: "oci:/tmp/x:nightly", option: "--output")
         #expect(request.tag == "nightly")

@@ -36,29 +36,4 @@ struct ReferenceParsingTests {
             try LayoutReference(parsing: "oci-archive:base.tar", option: "--base", allowed: [.layout])
         }
     }
-
-    @Test(
-        arguments: [
-            ("todo", "todo", nil),
-            ("todo:v1", "todo", "v1"),
-            ("localhost:5000/todo", "localhost:5000/todo", nil),
-            ("localhost:5000/team/todo:v1", "localhost:5000/team/todo", "v1"),
-            ("registry.example.com/a.b/c_d/e--f:latest", "registry.example.com/a.b/c_d/e--f", "latest"),
-        ] as [(String, String, String?)]
-    )
-    func imageNamesParse(text: String, repository: String, tag: String?) throws {
-        let name = try ImageName(parsing: text, option: "--image")
-        #expect(name.repository == repository)
-        #expect(name.tag == tag)
-        #expect(name.description == text)
-    }
-
-    @Test(arguments: ["Todo", "todo/", "/todo", "to..do", "todo-", "todo:", "todo:v1:v2", "todo@sha256:abc", "a//b"])
-    func badImageNamesAreRefused(text: String) {
-        #expect {
-            try ImageName(parsing: text, option: "--image")
-        } throws: { error in
-            (error as? ImageError)?.context == "--image"
-        }
-    }
 }
