@@ -56,6 +56,7 @@ let package = Package(
                 "AgnostHTTP",
                 "AgnostImage",
                 "AgnostRegistry",
+                .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,11 +70,15 @@ let package = Package(
             exclude: ["Golden"]
         ),
         .testTarget(name: "AgnostHTTPTests", dependencies: ["AgnostHTTP"], exclude: ["Fixtures"]),
-        .testTarget(name: "AgnostImageTests", dependencies: ["AgnostImage"], exclude: ["Golden"]),
+        .testTarget(name: "AgnostImageTests", dependencies: ["AgnostImage", "AgnostTestSupport"], exclude: ["Golden"]),
+        .target(name: "AgnostTestSupport", path: "Tests/AgnostTestSupport"),
         .testTarget(
             name: "AgnostRegistryTests",
-            dependencies: ["AgnostRegistry", "AgnostImage", .product(name: "AgnostDigest", package: "runtime")]
+            dependencies: [
+                "AgnostRegistry", "AgnostImage", "AgnostTestSupport",
+                .product(name: "AgnostDigest", package: "runtime"),
+            ]
         ),
-        .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP"]),
+        .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP", "AgnostTestSupport"]),
     ]
 )

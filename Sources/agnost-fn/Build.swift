@@ -37,8 +37,8 @@ struct Build: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "A base image in a local OCI layout: its layers are kept and only what it lacks is added.",
-            valueName: "oci:DIR[:TAG]"
+            "A base image, in a local OCI layout or a registry: its layers are kept and only what it lacks is added.",
+            valueName: "oci:DIR[:TAG]|host/name[:tag]"
         )
     )
     var base: String?
@@ -46,7 +46,7 @@ struct Build: ParsableCommand {
     @Flag(help: "Push the image to the --image name once it is packaged.")
     var push = false
 
-    @Flag(help: "With --push: talk plain HTTP to a registry that is not on localhost.")
+    @Flag(help: "Talk plain HTTP to a registry (of --push or --base) that is not on localhost.")
     var insecure = false
 
     @Flag(help: "Show the output of swift build as it runs.")
@@ -87,7 +87,12 @@ struct Build: ParsableCommand {
         var options = ImageSteps.Options()
         do {
             if let output { options.output = try LayoutReference(parsing: output, option: "--output") }
-            if let base { options.base = try LayoutReference(parsing: base, option: "--base", allowed: [.layout]) }
+            if let base, base.hasPrefix("oci:") {
+                options.base = try LayoutReference(parsing: base, option: "--base", allowed: [.layout])
+            } else if let base {
+                options.baseReference = try ImageReference(parsing: base, option: "--base")
+            }
+            options.insecure = insecure
             if let image { options.name = try ImageReference(parsing: image, option: "--image") }
         } catch let error as ImageError {
             throw ValidationError(error.description)

@@ -11,6 +11,9 @@ enum ImageSteps {
         var output: LayoutReference?
         var name: ImageReference?
         var base: LayoutReference?
+        /// A registry base, pulled into the project's cache before packaging.
+        var baseReference: ImageReference?
+        var insecure = false
         /// `SOURCE_DATE_EPOCH`, read before the build so that a bad value fails fast.
         var creationTime: Int64 = 0
     }
@@ -18,6 +21,22 @@ enum ImageSteps {
     static func package(_ build: BuildResult, project: ProjectOptions, options: Options) throws -> PackagedImage {
         let agnostDirectory = project.directory.appendingPathComponent(".agnost")
         let start = ContinuousClock.now
+        var base = options.base
+        if let reference = options.baseReference {
+            base = LayoutReference(
+                transport: .layout,
+                path: agnostDirectory.appendingPathComponent("cache/base").path,
+                tag: "base"
+            )
+            if let base {
+                _ = try RegistrySteps.pull(
+                    reference,
+                    into: base,
+                    platform: ImagePuller.hostPlatform,
+                    insecure: options.insecure
+                )
+            }
+        }
         do throws(ImageError) {
             let defaultOutput = LayoutReference(
                 transport: .layout,
@@ -29,7 +48,8 @@ enum ImageSteps {
                 version: build.manifest.version,
                 revision: ImagePackageRequest.gitRevision(of: project.directory.path),
                 creationTime: options.creationTime,
-                base: options.base,
+                base: base,
+                baseName: options.baseReference?.description,
                 output: options.output ?? defaultOutput,
                 imageRepository: options.name.map { "\($0.registry)/\($0.repository)" },
                 imageTag: options.name?.tag,

@@ -1,3 +1,4 @@
+import AgnostDigest
 import AgnostImage
 import AgnostRegistry
 import ArgumentParser
@@ -50,6 +51,33 @@ enum RegistrySteps {
             )
             Console.status("pushed \(source) to \(destination) in \(Console.format(ContinuousClock.now - start))")
             return pushed
+        } catch {
+            Console.error(error.description)
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension RegistrySteps {
+    static func pull(
+        _ reference: ImageReference,
+        into destination: LayoutReference,
+        platform: Platform,
+        insecure: Bool
+    ) throws -> SHA256Digest {
+        let environment = ProcessInfo.processInfo.environment
+        let start = ContinuousClock.now
+        do {
+            let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
+            let digest = try ImagePuller().pull(
+                reference,
+                into: destination,
+                platform: platform,
+                plainHTTP: insecure || reference.isLocal,
+                credentials: try config.credentials(for: reference.credentialKey, environment: environment)
+            )
+            Console.status("pulled \(reference) into \(destination) in \(Console.format(ContinuousClock.now - start))")
+            return digest
         } catch {
             Console.error(error.description)
             throw ExitCode.failure

@@ -1,4 +1,5 @@
 import AgnostHTTP
+import AgnostTestSupport
 import Foundation
 import Testing
 
@@ -243,6 +244,40 @@ struct ImageEndToEndTests {
         let badOption = try Commands.agnost("build", "--path", Self.project.path, "--output", "docker://todo")
         #expect(badOption.status != 0)
         #expect(badOption.standardError.contains("'docker://todo' is not oci:DIR[:TAG] or oci-archive:FILE[:TAG]"))
+    }
+
+    @Test func buildPushesToARegistryAndBuildsOnABasePulledFromIt() throws {
+        let digest = try Self.built.get()
+        let registry = try RegistryFixture()
+        let pushed = try Commands.agnost(
+            "build",
+            "--path",
+            Self.project.path,
+            "--image",
+            "\(registry.host)/todo",
+            "--push"
+        )
+        #expect(pushed.status == 0, "\(pushed.standardError)")
+        #expect(pushed.standardOutput == "\(digest)\n\(registry.host)/todo:v1@\(digest)\n")
+        let inspected = try Self.json(Self.skopeo("inspect", "--tls-verify=false", "docker://\(registry.host)/todo:v1"))
+        #expect(inspected["Digest"] as? String == digest)
+
+        let output = Self.workspace.appendingPathComponent("registry-base").path
+        let onBase = try Commands.agnost(
+            "build",
+            "--path",
+            Self.project.path,
+            "--base",
+            "\(registry.host)/todo:v1",
+            "--output",
+            "oci:\(output):v1"
+        )
+        #expect(onBase.status == 0, "\(onBase.standardError)")
+        let manifest = try Self.manifest(layout: output, tag: "v1")
+        let annotations = manifest["annotations"] as? [String: String]
+        #expect(annotations?["org.opencontainers.image.base.name"] == "\(registry.host)/todo:v1")
+        #expect(annotations?["org.opencontainers.image.base.digest"] == digest)
+        #expect(Self.layerDigests(manifest).count == 3)
     }
 
     /// Last, because it edits the project: a handler change rebuilds the binary and only the app layer changes.

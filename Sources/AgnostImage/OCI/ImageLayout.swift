@@ -132,6 +132,18 @@ public struct ImageLayout: Sendable {
         return descriptor
     }
 
+    /// Adds an image: its blobs, then its entry in `index.json`, replacing an entry of the same tag.
+    ///
+    /// - Parameter entry: the manifest or index descriptor as `index.json` lists it, tag annotation included.
+    public func add(_ blobs: [Blob], entry: Descriptor) throws(ImageError) {
+        try ImageWriter.write(
+            blobs: blobs,
+            entry: entry,
+            to: LayoutReference(transport: .layout, path: directory),
+            modificationTime: 0
+        )
+    }
+
     /// The entry added last: the packager appends each image it writes, so this is the latest build.
     public func newestEntry() throws(ImageError) -> Descriptor {
         guard let entry = try index().manifests.last else {

@@ -29,6 +29,7 @@ public enum AnnotationKey {
     public static let version = "org.opencontainers.image.version"
     public static let revision = "org.opencontainers.image.revision"
     public static let refName = "org.opencontainers.image.ref.name"
+    public static let baseName = "org.opencontainers.image.base.name"
     public static let baseDigest = "org.opencontainers.image.base.digest"
     /// The full image name of an index entry, as containerd's `ctr import` reads it.
     public static let containerdImageName = "io.containerd.image.name"

@@ -54,9 +54,10 @@ struct ImageDocuments: Sendable {
         }
         var annotations = labels
         annotations[AnnotationKey.created] = created
-        // The base's digest is what it is; a local layout's path is not a name anyone else can resolve, and it
-        // would make the manifest depend on where the base happens to be stored.
+        // The base's digest is what it is. Only a registry reference names it: a local layout's path is not a
+        // name anyone else can resolve, and it would make the manifest depend on where the base is stored.
         annotations[AnnotationKey.baseDigest] = plan.base?.manifestDigest.description
+        annotations[AnnotationKey.baseName] = plan.base == nil ? nil : request.baseName
         manifest = ImageManifest(
             config: Descriptor(mediaType: MediaType.imageConfig, digest: configBlob.digest, size: configBlob.size),
             layers: baseLayers

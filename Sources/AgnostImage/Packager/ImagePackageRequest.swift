@@ -21,6 +21,8 @@ public struct ImagePackageRequest: Sendable {
     public var creationTime: Int64
     /// A base image in a local OCI layout, whose layers the image builds on.
     public var base: LayoutReference?
+    /// The registry reference the base was pulled from, recorded as `org.opencontainers.image.base.name`.
+    public var baseName: String?
     public var output: LayoutReference
     /// The repository the image will be pushed to, as a registry reference names it
     /// (`registry.example.com/team/todo`); recorded in the layout for `push`.
@@ -40,6 +42,7 @@ public struct ImagePackageRequest: Sendable {
         revision: String? = nil,
         creationTime: Int64 = 0,
         base: LayoutReference? = nil,
+        baseName: String? = nil,
         output: LayoutReference,
         imageRepository: String? = nil,
         imageTag: String? = nil,
@@ -53,6 +56,7 @@ public struct ImagePackageRequest: Sendable {
         self.revision = revision
         self.creationTime = creationTime
         self.base = base
+        self.baseName = baseName
         self.output = output
         self.imageRepository = imageRepository
         self.imageTag = imageTag

@@ -65,6 +65,17 @@ final class RegistrySession {
         return response
     }
 
+    /// A `GET` of where a registry redirected a blob: storage elsewhere, which gets no registry credentials.
+    func fetchRedirect(_ url: String) throws(RegistryError) -> HTTPClientResponse {
+        guard url.hasPrefix(baseURL + "/") else {
+            let saved = authorization
+            authorization = nil
+            defer { authorization = saved }
+            return try exchange(method: "GET", target: url, headers: [:], body: nil, retry: true)
+        }
+        return try send(method: "GET", target: url)
+    }
+
     private func exchange(
         method: String,
         target: String,

@@ -1,3 +1,4 @@
+import AgnostTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -32,23 +33,10 @@ struct ImagePackagerTests {
         deinit { try? FileManager.default.removeItem(atPath: root) }
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     @Test func skopeoReadsTheLayoutWithOurDigests() throws {
         let workspace = try Workspace()
         let image = try ImagePackager().package(workspace.request(output: "layout"))
-        let inspected = try Self.run("/usr/bin/skopeo", ["inspect", "oci:\(workspace.root)/layout:v1"])
+        let inspected = try Tool.run("/usr/bin/skopeo", ["inspect", "oci:\(workspace.root)/layout:v1"])
         #expect(inspected.status == 0, "\(inspected.output)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(inspected.output.utf8)) as? [String: Any])
         #expect(json["Digest"] as? String == image.manifestDigest.description)
@@ -81,14 +69,14 @@ struct ImagePackagerTests {
     func theUnpackedImageRunsItsEntrypointUnderChroot() throws {
         let workspace = try Workspace()
         _ = try ImagePackager().package(workspace.request(output: "layout"))
-        let unpacked = try Self.run(
+        let unpacked = try Tool.run(
             "/usr/bin/umoci",
             ["unpack", "--image", "\(workspace.root)/layout:v1", "\(workspace.root)/unpacked"]
         )
         #expect(unpacked.status == 0, "\(unpacked.output)")
         let rootfs = "\(workspace.root)/unpacked/rootfs"
         // /usr/bin/env prints the environment it gets: it ran from the image's own libraries and loader.
-        let ran = try Self.run("/usr/sbin/chroot", ["--userspec=65532:65532", rootfs, "/app/server", "-i", "RAN=yes"])
+        let ran = try Tool.run("/usr/sbin/chroot", ["--userspec=65532:65532", rootfs, "/app/server", "-i", "RAN=yes"])
         #expect(ran.status == 0, "\(ran.output)")
         #expect(ran.output == "RAN=yes\n")
         let tmp = try FileManager.default.attributesOfItem(atPath: "\(rootfs)/tmp")
@@ -168,7 +156,7 @@ struct ImagePackagerTests {
         request.output = LayoutReference(transport: .archive, path: "\(workspace.root)/out/probe.tar")
         let archived = try ImagePackager().package(request)
         #expect(archived.manifestDigest == layoutImage.manifestDigest)
-        let inspected = try Self.run("/usr/bin/skopeo", ["inspect", "oci-archive:\(workspace.root)/out/probe.tar"])
+        let inspected = try Tool.run("/usr/bin/skopeo", ["inspect", "oci-archive:\(workspace.root)/out/probe.tar"])
         #expect(inspected.output.contains(#""Digest": "\#(layoutImage.manifestDigest)""#), "\(inspected.output)")
     }
 }

@@ -1,4 +1,5 @@
 import AgnostDigest
+import AgnostTestSupport
 import Testing
 
 @testable import AgnostRegistry

@@ -1,4 +1,5 @@
 import AgnostImage
+import AgnostTestSupport
 import Foundation
 import Testing
 

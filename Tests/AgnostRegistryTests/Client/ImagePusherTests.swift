@@ -1,4 +1,5 @@
 import AgnostImage
+import AgnostTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -24,12 +25,12 @@ struct ImagePusherTests {
         )
         #expect(pushed.digest == image.image.manifestDigest)
         #expect(pushed.description == "\(registry.host)/team/probe:v1@\(image.image.manifestDigest)")
-        let inspected = try RegistryFixture.run(
+        let inspected = try Tool.output(
             "/usr/bin/skopeo",
             ["inspect", "--tls-verify=false", "docker://\(registry.host)/team/probe:v1"]
         )
         #expect(inspected.contains(#""Digest": "\#(image.image.manifestDigest)""#), "\(inspected)")
-        try RegistryFixture.run(
+        try Tool.output(
             "/usr/bin/skopeo",
             [
                 "--insecure-policy", "copy", "--src-tls-verify=false", "docker://\(registry.host)/team/probe:v1",
@@ -85,7 +86,7 @@ struct ImagePusherTests {
         )
         let patches = registry.requests.filter { $0.hasPrefix("PATCH /v2/chunked/blobs/uploads/") }
         #expect(patches.count == Int((system.size + chunk - 1) / chunk))
-        try RegistryFixture.run(
+        try Tool.output(
             "/usr/bin/skopeo",
             [
                 "--insecure-policy", "copy", "--src-tls-verify=false", "docker://\(registry.host)/chunked:v1",

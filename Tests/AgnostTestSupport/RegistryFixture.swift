@@ -1,26 +1,27 @@
-import AgnostImage
 import Foundation
 import Synchronization
 
 /// A real registry (Debian's `docker-registry`) on a free loopback port, storing into a temporary folder, optionally
 /// behind htpasswd authentication; stopped and removed on deinit. Its access log counts what clients really sent.
-final class RegistryFixture: @unchecked Sendable {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-registry-\(UUID().uuidString)")
-        .path
-    let port: Int
+public final class RegistryFixture: @unchecked Sendable {
+    public let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "agnost-registry-\(UUID().uuidString)"
+    )
+    .path
+    public let port: Int
     private let process = Process()
     private let log = LockedData()
 
-    var host: String { "127.0.0.1:\(port)" }
+    public var host: String { "127.0.0.1:\(port)" }
 
     /// - Parameter users: htpasswd users (name → password); none for an open registry.
-    init(users: [String: String] = [:]) throws {
+    public init(users: [String: String] = [:]) throws {
         try FileManager.default.createDirectory(atPath: "\(folder)/storage", withIntermediateDirectories: true)
         port = try Self.freePort()
         var auth = ""
         if !users.isEmpty {
             for (user, password) in users {
-                let entry = try Self.run("/usr/bin/htpasswd", ["-Bbn", user, password])
+                let entry = try Tool.output("/usr/bin/htpasswd", ["-Bbn", user, password])
                 let existing = (try? String(contentsOfFile: "\(folder)/htpasswd", encoding: .utf8)) ?? ""
                 try (existing + entry.trimmingCharacters(in: .whitespacesAndNewlines) + "\n")
                     .write(toFile: "\(folder)/htpasswd", atomically: true, encoding: .utf8)
@@ -69,7 +70,7 @@ final class RegistryFixture: @unchecked Sendable {
     }
 
     /// The access log's request lines so far, such as `PATCH /v2/probe/blobs/uploads/…`.
-    var requests: [String] {
+    public var requests: [String] {
         let text = String(decoding: log.contents, as: UTF8.self)
         return text.split(separator: "\n").compactMap { line in
             guard let match = line.firstMatch(of: /"(GET|HEAD|POST|PUT|PATCH|DELETE) ([^ ]+) HTTP/) else { return nil }
@@ -80,7 +81,7 @@ final class RegistryFixture: @unchecked Sendable {
     private func waitUntilServing() throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
-            if let status = try? Self.run(
+            if let status = try? Tool.output(
                 "/usr/bin/curl",
                 ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(host)/v2/"]
             ),
@@ -93,7 +94,7 @@ final class RegistryFixture: @unchecked Sendable {
         throw FixtureFailure("docker-registry did not start: \(String(decoding: log.contents, as: UTF8.self))")
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
@@ -108,10 +109,16 @@ final class RegistryFixture: @unchecked Sendable {
         guard bound else { throw FixtureFailure("no free port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+}
 
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String
-    {
+/// A tool run to the end, its stdout and stderr together.
+public enum Tool {
+    /// Runs `executable`, returning its status and output whatever the status.
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil
+    ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -122,46 +129,34 @@ final class RegistryFixture: @unchecked Sendable {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw FixtureFailure("\(executable) \(arguments) failed: \(text)") }
-        return text
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Runs `executable` and returns its output, throwing when it fails.
+    @discardableResult
+    public static func output(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil
+    ) throws -> String {
+        let (status, output) = try run(executable, arguments, environment: environment)
+        guard status == 0 else { throw FixtureFailure("\(executable) \(arguments) failed: \(output)") }
+        return output
     }
 }
 
 /// Bytes appended by one thread and read by another.
-final class LockedData: Sendable {
+public final class LockedData: Sendable {
     private let data = Mutex(Data())
 
-    func append(_ more: Data) { data.withLock { $0.append(more) } }
+    public init() {}
 
-    var contents: Data { data.withLock { $0 } }
+    public func append(_ more: Data) { data.withLock { $0.append(more) } }
+
+    public var contents: Data { data.withLock { $0 } }
 }
 
-struct FixtureFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A small image in a layout: `/usr/bin/env` as the server, packaged by AgnostImage.
-final class ImageFixture {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-push-\(UUID().uuidString)").path
-    var layout: String { "\(folder)/layout" }
-    let image: PackagedImage
-
-    init() throws {
-        try FileManager.default.createDirectory(atPath: "\(folder)/bundle", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: "/usr/bin/env", toPath: "\(folder)/bundle/server")
-        try Data(#"{"app":"probe"}"#.utf8).write(to: URL(fileURLWithPath: "\(folder)/bundle/bundle.json"))
-        image = try ImagePackager().package(
-            ImagePackageRequest(
-                bundleDirectory: "\(folder)/bundle",
-                title: "probe",
-                version: "v1",
-                output: LayoutReference(transport: .layout, path: "\(folder)/layout"),
-                cacheDirectory: "\(folder)/cache"
-            )
-        )
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
+public struct FixtureFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

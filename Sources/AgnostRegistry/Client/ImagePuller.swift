@@ -1,0 +1,184 @@
+import AgnostDigest
+import AgnostHTTP
+import AgnostImage
+import Foundation
+
+/// Pulls an image from a registry into an OCI layout: the manifest (through an index to the wanted platform), the
+/// config and the layers, each checked against its digest before anything is written.
+///
+/// ```swift
+/// let digest = try ImagePuller().pull(
+///     try ImageReference(parsing: "localhost:5000/base:12"),
+///     into: LayoutReference(transport: .layout, path: "base", tag: "12"),
+///     platform: Platform(architecture: "amd64", os: "linux"), plainHTTP: true, credentials: nil)
+/// ```
+public struct ImagePuller: Sendable {
+    public init() {}
+
+    /// This machine's platform, the default of `pull --platform`.
+    public static var hostPlatform: Platform { PlatformSelection.host }
+
+    static let manifestTypes = [
+        MediaType.imageIndex, MediaType.imageManifest, MediaType.dockerManifestList, MediaType.dockerManifest,
+    ]
+
+    /// - Returns: the digest of the platform's manifest, as written to the layout.
+    public func pull(
+        _ reference: ImageReference,
+        into output: LayoutReference,
+        platform: Platform,
+        plainHTTP: Bool,
+        credentials: (credentials: RegistryCredentials, source: String)?
+    ) throws(RegistryError) -> SHA256Digest {
+        let session = try RegistrySession(
+            registry: reference.registry,
+            apiHost: reference.apiHost,
+            repository: reference.repository,
+            plainHTTP: plainHTTP,
+            credentials: credentials
+        )
+        var (mediaType, bytes) = try fetchManifest(reference.reference, session: session, reference: reference)
+        if let pinned = reference.digest, SHA256.hash(bytes) != pinned {
+            throw RegistryError(
+                .invalidContent,
+                "the manifest does not match the digest asked for",
+                context: "\(reference)"
+            )
+        }
+        if mediaType == MediaType.imageIndex || mediaType == MediaType.dockerManifestList {
+            let index = try decode(ImageIndex.self, bytes, reference: reference)
+            let chosen = try PlatformSelection.choose(platform, from: index.manifests, reference: reference)
+            (mediaType, bytes) = try fetchManifest(chosen.digest, session: session, reference: reference)
+            guard SHA256.hash(bytes).description == chosen.digest else {
+                throw RegistryError(
+                    .invalidContent,
+                    "the manifest does not match its index entry",
+                    context: "\(reference)"
+                )
+            }
+        }
+        guard mediaType == MediaType.imageManifest || mediaType == MediaType.dockerManifest else {
+            throw RegistryError(.invalidContent, "unsupported manifest type \(mediaType)", context: "\(reference)")
+        }
+        let manifest = try decode(ImageManifest.self, bytes, reference: reference)
+        var blobs = [Blob(bytes: bytes)]
+        for descriptor in [manifest.config] + manifest.layers {
+            blobs.append(try fetchBlob(descriptor, session: session, reference: reference))
+        }
+        let digest = blobs[0].digest
+        var annotations = [AnnotationKey.containerdImageName: reference.description]
+        annotations[AnnotationKey.refName] = output.tag ?? reference.tag
+        let entry = Descriptor(
+            mediaType: mediaType,
+            digest: digest,
+            size: blobs[0].size,
+            platform: platform,
+            annotations: annotations
+        )
+        do {
+            try ImageLayout(directory: output.path).add(blobs, entry: entry)
+        } catch {
+            throw RegistryError(.fileSystem, error.message, context: error.context ?? output.path)
+        }
+        return digest
+    }
+
+    private func fetchManifest(
+        _ name: String,
+        session: RegistrySession,
+        reference: ImageReference
+    ) throws(RegistryError) -> (String, [UInt8]) {
+        let response = try session.send(
+            method: "GET",
+            target: "/v2/\(reference.repository)/manifests/\(name)",
+            headers: ["Accept": Self.manifestTypes.joined(separator: ", ")]
+        )
+        guard response.status == 200 else {
+            throw ImagePusher.failure(response, doing: "fetching manifest \(name)", destination: reference)
+        }
+        let contentType = response.header("Content-Type")?.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        let declared = (try? JSONDecoder().decode(MediaTypeField.self, from: Data(response.body)))?.mediaType
+        return (declared ?? contentType ?? MediaType.imageManifest, response.body)
+    }
+
+    /// A blob, following one redirect to where the registry stores it, checked against its digest and size.
+    private func fetchBlob(
+        _ descriptor: Descriptor,
+        session: RegistrySession,
+        reference: ImageReference
+    ) throws(RegistryError) -> Blob {
+        var response = try session.send(method: "GET", target: "/v2/\(reference.repository)/blobs/\(descriptor.digest)")
+        if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location") {
+            response = try session.fetchRedirect(session.absolute(location))
+        }
+        guard response.status == 200 else {
+            throw ImagePusher.failure(response, doing: "fetching blob \(descriptor.digest)", destination: reference)
+        }
+        let blob = Blob(bytes: response.body)
+        guard blob.digest.description == descriptor.digest, blob.size == descriptor.size else {
+            throw RegistryError(
+                .invalidContent,
+                "blob \(descriptor.digest) arrived with digest \(blob.digest) and \(blob.size) bytes; "
+                    + "it was corrupted on the way or the registry serves the wrong content",
+                context: reference.description
+            )
+        }
+        return blob
+    }
+
+    private func decode<Value: Decodable>(
+        _ type: Value.Type,
+        _ bytes: [UInt8],
+        reference: ImageReference
+    ) throws(RegistryError) -> Value {
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes))
+        } catch {
+            throw RegistryError(
+                .invalidContent,
+                "the registry sent an unreadable \(Value.self): \(error)",
+                context: "\(reference)"
+            )
+        }
+    }
+
+    private struct MediaTypeField: Decodable {
+        var mediaType: String?
+    }
+}
+
+/// Which manifest of a multi-platform index serves a platform.
+enum PlatformSelection {
+    static func choose(
+        _ platform: Platform,
+        from entries: [Descriptor],
+        reference: ImageReference
+    ) throws(RegistryError) -> Descriptor {
+        let matching = entries.filter {
+            $0.platform?.os == platform.os && $0.platform?.architecture == platform.architecture
+        }
+        let exact = matching.first { platform.variant == nil || $0.platform?.variant == platform.variant }
+        guard let chosen = exact ?? matching.first else {
+            let available = entries.compactMap { $0.platform.map { "\($0.os)/\($0.architecture)" } }
+            throw RegistryError(
+                .notFound,
+                "the image has no \(platform.os)/\(platform.architecture) variant; it has "
+                    + (available.isEmpty ? "no platform entries" : available.joined(separator: ", "))
+                    + "; choose one with --platform",
+                context: reference.description
+            )
+        }
+        return chosen
+    }
+
+    /// This machine's platform, in OCI's naming.
+    static var host: Platform {
+        #if arch(arm64)
+        Platform(architecture: "arm64", os: "linux")
+        #else
+        Platform(architecture: "amd64", os: "linux")
+        #endif
+    }
+}

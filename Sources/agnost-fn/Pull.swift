@@ -1,0 +1,51 @@
+import AgnostImage
+import AgnostRegistry
+import ArgumentParser
+import Foundation
+
+struct Pull: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pull an image from a registry into an OCI layout.",
+        discussion: """
+            From a multi-platform image, the platform of this machine is taken unless --platform names another. \
+            Every blob is checked against its digest. The last line printed is the reference pinned by digest.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The image to pull.", valueName: "host[:port]/name[:tag][@digest]"))
+    var image: String
+
+    @Option(help: ArgumentHelp("Where to write it.", valueName: "oci:DIR[:TAG]"))
+    var output: String
+
+    @Option(help: ArgumentHelp("The platform to take from a multi-platform image.", valueName: "os/arch[/variant]"))
+    var platform: String?
+
+    @Flag(help: "Talk plain HTTP to a registry that is not on localhost.")
+    var insecure = false
+
+    func run() throws {
+        let reference = try RegistrySteps.reference(image, option: "image", defaultTag: nil)
+        let destination: LayoutReference
+        do {
+            destination = try LayoutReference(parsing: output, option: "--output", allowed: [.layout])
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let digest = try RegistrySteps.pull(
+            reference,
+            into: destination,
+            platform: try platform.map(Self.platform) ?? ImagePuller.hostPlatform,
+            insecure: insecure
+        )
+        print(reference.with(digest: digest))
+    }
+
+    static func platform(_ text: String) throws -> Platform {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
+            throw ValidationError("--platform '\(text)' is not os/arch[/variant], such as linux/arm64")
+        }
+        return Platform(architecture: parts[1], os: parts[0], variant: parts.count == 3 ? parts[2] : nil)
+    }
+}
