@@ -71,7 +71,7 @@ let package = Package(
         ),
         .testTarget(name: "AgnostHTTPTests", dependencies: ["AgnostHTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "AgnostImageTests", dependencies: ["AgnostImage", "AgnostTestSupport"], exclude: ["Golden"]),
-        .target(name: "AgnostTestSupport", path: "Tests/AgnostTestSupport"),
+        .target(name: "AgnostTestSupport", path: "Tests/AgnostTestSupport", exclude: ["token_issuer.py"]),
         .testTarget(
             name: "AgnostRegistryTests",
             dependencies: [

@@ -7,9 +7,9 @@ import Foundation
 /// Pushing as `push` and `build --push` do it: credentials from Docker's configuration, one line per blob.
 enum RegistrySteps {
     static func reference(_ text: String, option: String, defaultTag: String?) throws -> ImageReference {
-        do {
+        do throws(RegistryError) {
             return try tagged(ImageReference(parsing: text, option: option), defaultTag: defaultTag)
-        } catch let error as RegistryError {
+        } catch {
             throw ValidationError(error.description)
         }
     }

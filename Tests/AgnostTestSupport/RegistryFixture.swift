@@ -2,7 +2,11 @@ import Foundation
 import Synchronization
 
 /// A real registry (Debian's `docker-registry`) on a free loopback port, storing into a temporary folder, optionally
-/// behind htpasswd authentication; stopped and removed on deinit. Its access log counts what clients really sent.
+/// behind htpasswd or token authentication; stopped and removed on deinit. Its access log counts what clients really
+/// sent.
+///
+/// Token authentication is `auth: token` with a certificate made here by `openssl` and a small issuer
+/// (`token_issuer.py`) that signs JWTs for the users given.
 public final class RegistryFixture: @unchecked Sendable {
     public let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
         "agnost-registry-\(UUID().uuidString)"
@@ -10,16 +14,47 @@ public final class RegistryFixture: @unchecked Sendable {
     .path
     public let port: Int
     private let process = Process()
+    private var issuer: Process?
     private let log = LockedData()
 
     public var host: String { "127.0.0.1:\(port)" }
 
-    /// - Parameter users: htpasswd users (name → password); none for an open registry.
-    public init(users: [String: String] = [:]) throws {
+    /// - Parameters:
+    ///   - users: the users (name → password) the registry accepts; none for an open registry.
+    ///   - tokenAuth: authenticate through a token issuer (Bearer) rather than htpasswd (Basic).
+    public init(users: [String: String] = [:], tokenAuth: Bool = false) throws {
         try FileManager.default.createDirectory(atPath: "\(folder)/storage", withIntermediateDirectories: true)
         port = try Self.freePort()
         var auth = ""
-        if !users.isEmpty {
+        if tokenAuth {
+            let issuerPort = try Self.freePort()
+            try Tool.output(
+                "/usr/bin/openssl",
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(folder)/issuer.key", "-out",
+                    "\(folder)/issuer.crt", "-days", "1", "-subj", "/CN=agnost-test-issuer",
+                ]
+            )
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("token_issuer.py").path
+            let users = String(decoding: try JSONSerialization.data(withJSONObject: users), as: UTF8.self)
+            let issuer = Process()
+            issuer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            issuer.arguments = [
+                "python3", script, "\(issuerPort)", "\(folder)/issuer.key", "\(folder)/issuer.crt", "agnost-registry",
+                "agnost-test-issuer", users,
+            ]
+            try issuer.run()
+            self.issuer = issuer
+            auth = """
+                auth:
+                  token:
+                    realm: http://127.0.0.1:\(issuerPort)/token
+                    service: agnost-registry
+                    issuer: agnost-test-issuer
+                    rootcertbundle: \(folder)/issuer.crt
+                """
+        } else if !users.isEmpty {
             for (user, password) in users {
                 let entry = try Tool.output("/usr/bin/htpasswd", ["-Bbn", user, password])
                 let existing = (try? String(contentsOfFile: "\(folder)/htpasswd", encoding: .utf8)) ?? ""
@@ -64,6 +99,12 @@ public final class RegistryFixture: @unchecked Sendable {
     }
 
     deinit {
+        // The test runner's threads block SIGTERM, and a child keeps that mask across exec; Python, unlike the
+        // registry, does not unblock it, so only SIGKILL stops the issuer.
+        if let issuer {
+            kill(issuer.processIdentifier, SIGKILL)
+            issuer.waitUntilExit()
+        }
         process.terminate()
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: folder)

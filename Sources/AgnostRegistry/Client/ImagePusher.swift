@@ -2,6 +2,7 @@ import AgnostDigest
 import AgnostHTTP
 import AgnostImage
 import Foundation
+import Synchronization
 
 /// What the pusher reports while it works: one event per blob, and the manifest.
 public enum PushEvent: Sendable {
@@ -51,9 +52,7 @@ public struct ImagePusher: Sendable {
                 context: destination.registry
             )
         }
-        for blob in blobs {
-            try upload(blob, with: session)
-        }
+        try uploadConcurrently(blobs, session: session)
         let manifestDigest = try entry.validatedDigest(or: destination)
         let reference = destination.tag ?? manifestDigest.description
         let response = try session.send(
@@ -75,6 +74,35 @@ public struct ImagePusher: Sendable {
         report(.manifest(manifestDigest, reference: reference))
         return destination.with(digest: manifestDigest)
     }
+
+    /// Uploads the blobs side by side, a few at a time, each worker on a session of its own; the manifest waits
+    /// for all of them, as the registry requires.
+    private func uploadConcurrently(_ blobs: [Blob], session: RegistrySession) throws(RegistryError) {
+        // Each worker owns one session, forked here, before any thread starts, and touched by its thread alone.
+        nonisolated(unsafe) let workers = try (0..<min(blobs.count, Self.concurrentUploads)).map {
+            _ throws(RegistryError) in try session.fork()
+        }
+        let next = Mutex(0)
+        let failure = Mutex<RegistryError?>(nil)
+        DispatchQueue.concurrentPerform(iterations: workers.count) { worker in
+            while failure.withLock({ $0 == nil }) {
+                let index = next.withLock { index in
+                    defer { index += 1 }
+                    return index
+                }
+                guard index < blobs.count else { return }
+                do throws(RegistryError) {
+                    try upload(blobs[index], with: workers[worker])
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// As many as Docker pushes at once.
+    static let concurrentUploads = 3
 
     private func upload(_ blob: Blob, with session: RegistrySession) throws(RegistryError) {
         guard case .path(let file) = blob.contents else { return }

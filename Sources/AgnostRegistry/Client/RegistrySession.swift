@@ -45,6 +45,21 @@ final class RegistrySession {
         }
     }
 
+    /// A session of its own (an HTTP client is not shared between threads) that starts with this one's
+    /// authorization, so that concurrent uploads do not each answer the challenge again.
+    func fork() throws(RegistryError) -> RegistrySession {
+        let forked = try RegistrySession(
+            registry: registry,
+            apiHost: String(baseURL.drop { $0 != "/" }.dropFirst(2)),
+            repository: repository,
+            plainHTTP: baseURL.hasPrefix("http://"),
+            credentials: credentials,
+            backoff: backoff
+        )
+        forked.authorization = authorization
+        return forked
+    }
+
     /// Sends a request, answering an authentication challenge once and retrying what failed on the way.
     ///
     /// - Parameter retry: whether a lost connection or a `5xx` may be retried: false for requests whose effect the

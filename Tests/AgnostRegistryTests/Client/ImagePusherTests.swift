@@ -133,6 +133,42 @@ struct ImagePusherTests {
         }
     }
 
+    @Test func bearerTokensFromTheRegistrysIssuerPushAndAWrongPasswordIsRefused() throws {
+        let registry = try RegistryFixture(users: ["carol": "token pass"], tokenAuth: true)
+        let image = try ImageFixture()
+        let destination = try ImageReference(parsing: "\(registry.host)/tokened:v1")
+        let pushed = try ImagePusher().push(
+            from: Self.source(image),
+            to: destination,
+            plainHTTP: true,
+            credentials: (RegistryCredentials(username: "carol", secret: "token pass"), "a test")
+        )
+        #expect(pushed.digest == image.image.manifestDigest)
+        let pulled = try ImagePuller().pull(
+            destination,
+            into: LayoutReference(transport: .layout, path: "\(image.folder)/pulled-with-token"),
+            platform: Platform(architecture: "amd64", os: "linux"),
+            plainHTTP: true,
+            credentials: (RegistryCredentials(username: "carol", secret: "token pass"), "a test")
+        )
+        #expect(pulled == image.image.manifestDigest)
+        #expect {
+            try ImagePusher().push(
+                from: Self.source(image),
+                to: destination,
+                plainHTTP: true,
+                credentials: (
+                    RegistryCredentials(username: "carol", secret: "nope"), "credential helper docker-credential-x"
+                )
+            )
+        } throws: { error in
+            let error = error as? RegistryError
+            return error?.code == .unauthorized
+                && error?.message.contains("user carol from credential helper docker-credential-x") == true
+                && error?.description.contains("nope") == false
+        }
+    }
+
     @Test func aRegistryThatIsNotThereIsNamed() throws {
         let image = try ImageFixture()
         let port = try RegistryFixture.freePort()

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""A small token issuer for docker-registry's `auth: token`, for tests only.
+
+    token_issuer.py PORT KEY CERT SERVICE ISSUER USERS_JSON
+
+Answers GET /token?service=…&scope=repository:NAME:ACTIONS with a JWT signed (RS256, by `openssl dgst`) with KEY,
+carrying CERT in its x5c header, which the registry checks against its rootcertbundle. Users listed in USERS_JSON
+(a JSON object name → password, sent as Basic auth) get every action they ask for; anyone else gets a 401.
+"""
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+PORT, KEY, CERT, SERVICE, ISSUER = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+USERS = json.loads(sys.argv[6])
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def certificate_der():
+    with open(CERT) as pem:
+        body = "".join(line.strip() for line in pem if not line.startswith("-----"))
+    return base64.b64decode(body)
+
+
+def sign(payload):
+    result = subprocess.run(["openssl", "dgst", "-sha256", "-sign", KEY], input=payload, capture_output=True,
+                            check=True)
+    return result.stdout
+
+
+class Issuer(BaseHTTPRequestHandler):
+    def log_message(self, *arguments):
+        pass
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        user = None
+        header = self.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            name, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            if USERS.get(name) != password:
+                self.send_response(401)
+                self.end_headers()
+                return
+            user = name
+        if url.path != "/token" or query.get("service") != [SERVICE] or user is None:
+            self.send_response(401)
+            self.end_headers()
+            return
+        access = []
+        for scope in query.get("scope", []):
+            kind, name, actions = scope.split(":")
+            access.append({"type": kind, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(certificate_der()).decode()]}
+        claims = {"iss": ISSUER, "sub": user, "aud": SERVICE, "exp": now + 300, "nbf": now - 10, "iat": now,
+                  "jti": b64url(os.urandom(12)), "access": access}
+        signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+        token = f"{signing_input}.{b64url(sign(signing_input.encode()))}"
+        body = json.dumps({"token": token, "expires_in": 300}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+ThreadingHTTPServer(("127.0.0.1", int(PORT)), Issuer).serve_forever()
