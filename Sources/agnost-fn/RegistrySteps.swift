@@ -31,7 +31,8 @@ enum RegistrySteps {
                 switch event {
                 case .blob(let digest, let size, let outcome, let elapsed):
                     let rate =
-                        elapsed > .zero ? " at \(Console.format(bytes: Int64(Double(size) / elapsed.seconds)))/s" : ""
+                        elapsed > .zero
+                        ? " at \(Console.format(bytes: Int64(Double(size) / (elapsed / .seconds(1)))))/s" : ""
                     let what =
                         switch outcome {
                         case .present: "already there"
@@ -82,12 +83,5 @@ extension RegistrySteps {
             Console.error(error.description)
             throw ExitCode.failure
         }
-    }
-}
-
-extension Duration {
-    fileprivate var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

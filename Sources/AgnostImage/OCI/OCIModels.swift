@@ -25,7 +25,7 @@ public struct Descriptor: Codable, Sendable, Hashable {
 
     /// The digest, checked to be `sha256:` and 64 hex digits, so that it can name a file under `blobs/sha256`.
     public func validatedDigest() throws(ImageError) -> SHA256Digest {
-        guard digest.hasPrefix("sha256:"), let parsed = SHA256Digest(hex: digest.dropFirst("sha256:".count)) else {
+        guard let parsed = SHA256Digest(prefixed: digest) else {
             throw ImageError(
                 .invalidLayout,
                 "unsupported digest; only sha256:<64 hex digits> is accepted",
@@ -178,4 +178,12 @@ public struct ImageConfiguration: Codable, Sendable, Hashable {
 /// `{}`: the value of the set-like maps of an image configuration (`ExposedPorts`, `Volumes`).
 public struct EmptyObject: Codable, Sendable, Hashable {
     public init() {}
+}
+
+extension SHA256Digest {
+    /// Parses `sha256:<hex>`.
+    init?(prefixed text: String) {
+        guard text.hasPrefix("sha256:") else { return nil }
+        self.init(hex: text.dropFirst("sha256:".count))
+    }
 }

@@ -56,11 +56,7 @@ public struct ImagePackager: Sendable {
         return try stage("write \(request.output)") { () throws(ImageError) in
             let documents = try ImageDocuments(plan: plan, layers: layers.map(\.blob), request: request)
             var blobs = [documents.configBlob, documents.manifestBlob]
-            if let base {
-                for layer in base.image.manifest.layers {
-                    blobs.append(try ImageLayout(directory: base.reference.path).blob(layer))
-                }
-            }
+            blobs += base?.layers ?? []
             blobs += layers.map { Blob(digest: $0.blob.digest, size: $0.blob.size, contents: .path($0.file)) }
             try ImageWriter.write(
                 blobs: blobs,
@@ -86,7 +82,7 @@ public struct ImagePackager: Sendable {
     private static func readBase(
         _ reference: LayoutReference,
         platform: Platform
-    ) throws(ImageError) -> (reference: LayoutReference, image: LayoutImage, fileSystem: ImageFileSystem) {
+    ) throws(ImageError) -> (image: LayoutImage, layers: [Blob], fileSystem: ImageFileSystem) {
         guard reference.transport == .layout else {
             throw ImageError(
                 .invalidArgument,
@@ -96,12 +92,14 @@ public struct ImagePackager: Sendable {
         }
         let layout = ImageLayout(directory: reference.path)
         let image = try layout.image(tag: reference.tag, platform: platform)
+        var layers: [Blob] = []
         var layerFiles: [String] = []
-        for layer in image.manifest.layers {
-            guard case .path(let file) = try layout.blob(layer).contents else { continue }
-            layerFiles.append(file)
+        for descriptor in image.manifest.layers {
+            let layer = try layout.blob(descriptor)
+            layers.append(layer)
+            if case .path(let file) = layer.contents { layerFiles.append(file) }
         }
-        return (reference, image, try ImageFileSystem(layers: layerFiles))
+        return (image, layers, try ImageFileSystem(layers: layerFiles))
     }
 
     /// Takes each layer from the cache or compresses it, the layers side by side on their own threads.

@@ -104,11 +104,3 @@ struct CachedLayer: Sendable {
     /// The compressed bytes.
     var file: String
 }
-
-extension SHA256Digest {
-    /// Parses `sha256:<hex>`.
-    init?(prefixed text: String) {
-        guard text.hasPrefix("sha256:") else { return nil }
-        self.init(hex: text.dropFirst("sha256:".count))
-    }
-}

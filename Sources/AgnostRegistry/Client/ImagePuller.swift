@@ -94,7 +94,7 @@ public struct ImagePuller: Sendable {
             headers: ["Accept": Self.manifestTypes.joined(separator: ", ")]
         )
         guard response.status == 200 else {
-            throw ImagePusher.failure(response, doing: "fetching manifest \(name)", destination: reference)
+            throw session.failure(response, doing: "fetching manifest \(name)", context: reference.description)
         }
         let contentType = response.header("Content-Type")?.split(separator: ";").first.map {
             $0.trimmingCharacters(in: .whitespaces)
@@ -114,7 +114,7 @@ public struct ImagePuller: Sendable {
             response = try session.fetchRedirect(session.absolute(location))
         }
         guard response.status == 200 else {
-            throw ImagePusher.failure(response, doing: "fetching blob \(descriptor.digest)", destination: reference)
+            throw session.failure(response, doing: "fetching blob \(descriptor.digest)", context: reference.description)
         }
         let blob = Blob(bytes: response.body)
         guard blob.digest.description == descriptor.digest, blob.size == descriptor.size else {

@@ -62,7 +62,7 @@ public struct ImagePusher: Sendable {
             body: manifestBytes
         )
         guard response.status == 201 else {
-            throw Self.failure(response, doing: "storing the manifest", destination: destination)
+            throw session.failure(response, doing: "storing the manifest", context: destination.description)
         }
         if let stored = response.header("Docker-Content-Digest"), stored != manifestDigest.description {
             throw RegistryError(
@@ -127,7 +127,7 @@ public struct ImagePusher: Sendable {
                     retry: request.method != .patch
                 )
                 guard sent.status < 400 || sent.status == 404 else {
-                    throw Self.failure(sent, doing: "uploading \(blob.digest)", destination: nil, session: session)
+                    throw session.failure(sent, doing: "uploading \(blob.digest)")
                 }
                 response = BlobUpload.Response(
                     status: sent.status,
@@ -199,54 +199,6 @@ public struct ImagePusher: Sendable {
         } catch {
             throw RegistryError(.fileSystem, "cannot read the blob: \(error)", context: file)
         }
-    }
-
-    /// The registry's own error, by status: the distribution API's JSON `errors` carry the reason.
-    static func failure(
-        _ response: HTTPClientResponse,
-        doing action: String,
-        destination: ImageReference?,
-        session: RegistrySession? = nil
-    ) -> RegistryError {
-        let context = destination?.description ?? session.map { "\($0.registry)/\($0.repository)" }
-        let detail = RegistryErrorBody.summary(response.body).map { ": \($0)" } ?? ""
-        switch response.status {
-        case 401:
-            return session?.unauthorized(response)
-                ?? RegistryError(.unauthorized, "\(action) was refused (401)\(detail)", context: context)
-        case 403:
-            return RegistryError(
-                .forbidden,
-                "\(action) is forbidden (403)\(detail); the credentials may not push to this repository",
-                context: context
-            )
-        case 404:
-            return RegistryError(.notFound, "\(action): name unknown (404)\(detail)", context: context)
-        case 400:
-            return RegistryError(.invalidContent, "\(action) was rejected as invalid (400)\(detail)", context: context)
-        default:
-            return RegistryError(.unavailable, "\(action) failed with \(response.status)\(detail)", context: context)
-        }
-    }
-}
-
-/// The `errors` array the distribution API returns with a failure.
-enum RegistryErrorBody {
-    struct Body: Decodable {
-        struct Entry: Decodable {
-            var code: String?
-            var message: String?
-        }
-        var errors: [Entry]
-    }
-
-    /// `MANIFEST_INVALID manifest invalid; …`, or nil for a body that is not the API's JSON.
-    static func summary(_ bytes: [UInt8]) -> String? {
-        guard let body = try? JSONDecoder().decode(Body.self, from: Data(bytes)), !body.errors.isEmpty else {
-            return nil
-        }
-        return body.errors.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: " ") }
-            .joined(separator: "; ")
     }
 }
 

@@ -53,7 +53,7 @@ public enum RegistryLogin {
         )
         let response = try session.send(method: "GET", target: "/v2/")
         guard response.status == 200 else {
-            throw ImagePusher.failure(response, doing: "logging in", destination: nil, session: session)
+            throw session.failure(response, doing: "logging in")
         }
     }
 }

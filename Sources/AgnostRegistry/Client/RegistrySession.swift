@@ -16,6 +16,8 @@ final class RegistrySession {
     let registry: String
     let repository: String
     let baseURL: String
+    private let apiHost: String
+    private let plainHTTP: Bool
     private let client: HTTPClient
     private let credentials: (credentials: RegistryCredentials, source: String)?
     private var authorization: String?
@@ -36,6 +38,8 @@ final class RegistrySession {
         self.registry = registry
         self.repository = repository
         baseURL = "\(plainHTTP ? "http" : "https")://\(apiHost)"
+        self.apiHost = apiHost
+        self.plainHTTP = plainHTTP
         self.credentials = credentials
         self.backoff = backoff
         do {
@@ -50,9 +54,9 @@ final class RegistrySession {
     func fork() throws(RegistryError) -> RegistrySession {
         let forked = try RegistrySession(
             registry: registry,
-            apiHost: String(baseURL.drop { $0 != "/" }.dropFirst(2)),
+            apiHost: apiHost,
             repository: repository,
-            plainHTTP: baseURL.hasPrefix("http://"),
+            plainHTTP: plainHTTP,
             credentials: credentials,
             backoff: backoff
         )
@@ -121,7 +125,7 @@ final class RegistrySession {
                     )
                 }
             }
-            Thread.sleep(forTimeInterval: backoff[attempt].seconds)
+            Thread.sleep(forTimeInterval: backoff[attempt] / .seconds(1))
             attempt += 1
         }
     }
@@ -191,8 +195,34 @@ final class RegistrySession {
         )
     }
 
+    /// The registry's own error for a failed response, by status; the distribution API's JSON `errors` carry the
+    /// reason. A 401 reaches here only from outside the registry (a redirect to storage): ``send(method:target:headers:body:retry:)``
+    /// answers the registry's own.
+    ///
+    /// - Parameter context: what the error is about; the session's repository when nil.
+    func failure(_ response: HTTPClientResponse, doing action: String, context: String? = nil) -> RegistryError {
+        let context = context ?? "\(registry)/\(repository)"
+        let detail = RegistryErrorBody.summary(response.body).map { ": \($0)" } ?? ""
+        switch response.status {
+        case 401:
+            return RegistryError(.unauthorized, "\(action) was refused (401)\(detail)", context: context)
+        case 403:
+            return RegistryError(
+                .forbidden,
+                "\(action) is forbidden (403)\(detail); the credentials may not push to this repository",
+                context: context
+            )
+        case 404:
+            return RegistryError(.notFound, "\(action): name unknown (404)\(detail)", context: context)
+        case 400:
+            return RegistryError(.invalidContent, "\(action) was rejected as invalid (400)\(detail)", context: context)
+        default:
+            return RegistryError(.unavailable, "\(action) failed with \(response.status)\(detail)", context: context)
+        }
+    }
+
     /// Names the credentials that were tried, never their secret.
-    func unauthorized(_ response: HTTPClientResponse) -> RegistryError {
+    private func unauthorized(_ response: HTTPClientResponse) -> RegistryError {
         guard let credentials else { return noCredentials() }
         return RegistryError(
             .unauthorized,
@@ -208,9 +238,22 @@ extension RegistryCredentials {
     var basicValue: String { Data("\(username):\(secret)".utf8).base64EncodedString() }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
+/// The `errors` array the distribution API returns with a failure.
+enum RegistryErrorBody {
+    struct Body: Decodable {
+        struct Entry: Decodable {
+            var code: String?
+            var message: String?
+        }
+        var errors: [Entry]
+    }
+
+    /// `MANIFEST_INVALID manifest invalid; …`, or nil for a body that is not the API's JSON.
+    static func summary(_ bytes: [UInt8]) -> String? {
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(bytes)), !body.errors.isEmpty else {
+            return nil
+        }
+        return body.errors.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: " ") }
+            .joined(separator: "; ")
     }
 }
