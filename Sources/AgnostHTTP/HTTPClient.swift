@@ -55,11 +55,44 @@ public final class HTTPClient {
     /// let response = try client.send(
     ///     HTTPClientRequest(method: "DELETE", url: "http://127.0.0.1:8080/todos/1", timeout: .seconds(5))
     /// )
-    /// guard response.status == 204 else { … }
+    /// guard response.status == 200 else { … }
     /// ```
-    public func send(_ request: HTTPClientRequest) throws(HTTPClientError) -> HTTPClientResponse {
+    ///
+    /// - Parameters:
+    ///   - uploadProgress: called with the number of body bytes handed to the connection so far, as a
+    ///     ``HTTPClientRequest/Body/file(path:range:)`` body is read; it may go back when libcurl resends the body.
+    ///   - successfulBody: takes the body of a `2xx` response piece by piece as it arrives, which then stays out of
+    ///     memory and of the response; returning false stops the transfer, which then fails. Other statuses keep their
+    ///     body in the response, for the error it explains.
+    public func send(
+        _ request: HTTPClientRequest,
+        uploadProgress: ((Int64) -> Void)? = nil,
+        successfulBody: ((UnsafeRawBufferPointer) -> Bool)? = nil
+    ) throws(HTTPClientError) -> HTTPClientResponse {
         let url = RedactedURL(request.url)
         try Self.validate(request, url)
+        // The closures live in objects libcurl's callbacks reach during `perform` alone, which returns before this does.
+        return try withoutActuallyEscaping(uploadProgress ?? { _ in }) { progress throws(HTTPClientError) in
+            try withoutActuallyEscaping(successfulBody ?? { _ in true }) { sink throws(HTTPClientError) in
+                try perform(
+                    request,
+                    url: url,
+                    reader: try request.body?.fileReader(url: url, progress: progress),
+                    accumulator: ResponseAccumulator(
+                        limit: maximumResponseSize,
+                        sink: successfulBody == nil ? nil : sink
+                    )
+                )
+            }
+        }
+    }
+
+    private func perform(
+        _ request: HTTPClientRequest,
+        url: RedactedURL,
+        reader: FileBodyReader?,
+        accumulator: ResponseAccumulator
+    ) throws(HTTPClientError) -> HTTPClientResponse {
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
         // Runs before the list is freed: between transfers the handle keeps no pointer into memory of this call.
@@ -67,37 +100,55 @@ public final class HTTPClient {
         // keeping the open connections.
         defer { curl_easy_reset(handle) }
 
-        let body = request.body ?? (["POST", "PUT", "PATCH"].contains(request.method) ? [] : nil)
+        let body = request.body ?? (["POST", "PUT", "PATCH"].contains(request.method) ? .bytes([]) : nil)
         try Self.appendHeaders(of: request, hasBody: body != nil, to: &headerList, url)
-        let accumulator = ResponseAccumulator(limit: maximumResponseSize)
         let options = Options(handle: handle, url: url)
         try options.set(CURLOPT_URL, request.url)
         try options.set(CURLOPT_NOSIGNAL, 1)
         try options.set(CURLOPT_ERRORBUFFER, errorBuffer)
         try options.set(CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
         try options.set(CURLOPT_HTTPHEADER, headerList)
-        // Fails early when the Content-Length is known; the write callback enforces the limit otherwise.
-        try options.set(CURLOPT_MAXFILESIZE_LARGE, size: curl_off_t(maximumResponseSize))
+        // Fails early when the Content-Length is known; the write callback enforces the limit otherwise. A streamed
+        // body goes to its receiver, so the limit does not apply to it.
+        if !accumulator.streamsSuccessfulBody {
+            try options.set(CURLOPT_MAXFILESIZE_LARGE, size: curl_off_t(maximumResponseSize))
+        }
         let context = Unmanaged.passUnretained(accumulator).toOpaque()
         try options.set(CURLOPT_WRITEFUNCTION, receiveBody)
         try options.set(CURLOPT_WRITEDATA, context)
         try options.set(CURLOPT_HEADERFUNCTION, receiveHeader)
         try options.set(CURLOPT_HEADERDATA, context)
-        if request.method == "HEAD" {
+        switch body {
+        case _ where request.method == "HEAD":
             // Otherwise libcurl would wait for the body that the Content-Length announces.
             try options.set(CURLOPT_NOBODY, 1)
-        } else if let body {
-            try options.set(CURLOPT_POSTFIELDSIZE_LARGE, size: curl_off_t(body.count))
-            try options.setCopiedPostFields(body)
+        case .bytes(let bytes):
+            try options.set(CURLOPT_POSTFIELDSIZE_LARGE, size: curl_off_t(bytes.count))
+            try options.setCopiedPostFields(bytes)
             if request.method != "POST" { try options.set(CURLOPT_CUSTOMREQUEST, request.method) }
-        } else if request.method != "GET" {
-            try options.set(CURLOPT_CUSTOMREQUEST, request.method)
+        case .file(_, let range):
+            try options.set(CURLOPT_UPLOAD, 1)
+            try options.set(CURLOPT_INFILESIZE_LARGE, size: curl_off_t(range.count))
+            try options.setReader(Unmanaged.passUnretained(reader!).toOpaque())
+            if request.method != "PUT" { try options.set(CURLOPT_CUSTOMREQUEST, request.method) }
+        case nil:
+            if request.method != "GET" { try options.set(CURLOPT_CUSTOMREQUEST, request.method) }
         }
 
         errorBuffer[0] = 0
-        let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }
+        let result = withExtendedLifetime((accumulator, reader)) { curl_easy_perform(handle) }
+        if let failure = reader?.failure {
+            throw HTTPClientError(code: .other, url: url.display, message: failure)
+        }
         if result == CURLE_FILESIZE_EXCEEDED || accumulator.exceededLimit {
             throw .tooLarge(url, limit: maximumResponseSize)
+        }
+        if accumulator.receiverStopped {
+            throw HTTPClientError(
+                code: .other,
+                url: url.display,
+                message: "the transfer from \(url.display) was stopped by its receiver"
+            )
         }
         guard result == CURLE_OK else {
             var osErrno = 0
@@ -236,6 +287,14 @@ private struct Options {
         try check(ccurl_easy_setopt_pointer(handle, option, value), option)
     }
 
+    /// The callbacks that read a file body, and the reader they reach through `context`.
+    func setReader(_ context: UnsafeMutableRawPointer) throws(HTTPClientError) {
+        try check(ccurl_easy_setopt_read_callback(handle, readBody), CURLOPT_READFUNCTION)
+        try check(ccurl_easy_setopt_pointer(handle, CURLOPT_READDATA, context), CURLOPT_READDATA)
+        try check(ccurl_easy_setopt_seek_callback(handle, seekBody), CURLOPT_SEEKFUNCTION)
+        try check(ccurl_easy_setopt_pointer(handle, CURLOPT_SEEKDATA, context), CURLOPT_SEEKDATA)
+    }
+
     func set(_ option: CURLoption, _ value: UnsafeMutablePointer<curl_slist>?) throws(HTTPClientError) {
         try check(ccurl_easy_setopt_slist(handle, option, value), option)
     }
@@ -269,18 +328,29 @@ private struct Options {
 /// because `send` keeps it alive for the whole transfer.
 private final class ResponseAccumulator {
     let limit: Int
+    /// Where the body of a `2xx` response goes instead of ``body``.
+    private let sink: ((UnsafeRawBufferPointer) -> Bool)?
+    private var status = 0
     private(set) var exceededLimit = false
+    private(set) var receiverStopped = false
     private(set) var body: [UInt8] = []
     private(set) var httpVersion = ""
     private(set) var reason = ""
     private(set) var headers: [(name: String, value: String)] = []
 
-    init(limit: Int) {
+    init(limit: Int, sink: ((UnsafeRawBufferPointer) -> Bool)?) {
         self.limit = limit
+        self.sink = sink
     }
 
-    /// Returns false, which aborts the transfer, once the body would grow past `limit`.
+    var streamsSuccessfulBody: Bool { sink != nil }
+
+    /// Returns false, which aborts the transfer, once the body would grow past `limit` or the sink refuses it.
     func appendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if let sink, (200..<300).contains(status) {
+            receiverStopped = !sink(bytes)
+            return !receiverStopped
+        }
         guard bytes.count <= limit - body.count else {
             exceededLimit = true
             return false
@@ -297,6 +367,7 @@ private final class ResponseAccumulator {
             // Every response, interim 1xx ones included, starts with a status line, and only the last one counts.
             let parts = content.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
             httpVersion = String(parts[0])
+            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             reason = parts.count > 2 ? String(parts[2].trimmingHTTPWhitespace()) : ""
             headers = []
         } else if line.first == " " || line.first == "\t", let folded = headers.popLast() {

@@ -19,7 +19,7 @@ public struct HTTPClientRequest: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body, sent with a `Content-Length`. `POST`, `PUT` and `PATCH` without one send an empty body.
     /// Nothing sets a `Content-Type` for it: name one in ``headers`` when the server needs it.
-    public var body: [UInt8]?
+    public var body: Body?
     /// The limit for the whole exchange, from connecting to the last byte of the response.
     public var timeout: Duration
 
@@ -38,8 +38,45 @@ public struct HTTPClientRequest: Sendable {
         self.method = method
         self.url = url
         self.headers = headers
+        self.body = body.map(Body.bytes)
+        self.timeout = timeout
+    }
+
+    /// Creates a request whose body is part of a file, read while it is sent.
+    ///
+    /// ```swift
+    /// let request = HTTPClientRequest(
+    ///     method: "PATCH", url: location, body: .file(path: "layer.tar.gz", range: 0..<(32 << 20)))
+    /// ```
+    public init(
+        method: String,
+        url: String,
+        headers: [(name: String, value: String)] = [],
+        body: Body,
+        timeout: Duration = .seconds(30)
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
         self.body = body
         self.timeout = timeout
+    }
+
+    /// What a request sends after its headers.
+    public enum Body: Sendable, Equatable {
+        /// Bytes in memory.
+        case bytes([UInt8])
+        /// The bytes `range` of the file at `path`, read as libcurl sends them, so that a large body never sits in
+        /// memory. The file must hold the whole range when the request is sent.
+        case file(path: String, range: Range<Int64>)
+
+        /// How many bytes the body has.
+        public var count: Int64 {
+            switch self {
+            case .bytes(let bytes): Int64(bytes.count)
+            case .file(_, let range): Int64(range.count)
+            }
+        }
     }
 }
 

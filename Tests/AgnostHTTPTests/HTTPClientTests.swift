@@ -1,4 +1,5 @@
 import AgnostHTTP
+import Foundation
 import Testing
 
 @Suite struct HTTPClientTests {
@@ -297,6 +298,90 @@ import Testing
         #expect(error?.message.contains("secret") == false)
     }
 
+    @Test(arguments: ["PUT", "PATCH", "POST"])
+    func aFileRangeIsSentAsTheBodyWithProgress(method: String) throws {
+        let file = try temporaryFile(Array(repeating: 0xAB, count: 1000) + Array((0..<200_000).map { UInt8($0 % 251) }))
+        defer { unlink(file) }
+        try withTestServer { server in
+            let sent = Counter()
+            let request = HTTPClientRequest(
+                method: method,
+                url: server.url("/echo"),
+                headers: [("Content-Type", "application/octet-stream")],
+                body: .file(path: file, range: 1000..<201_000)
+            )
+            let echo = try Echo(HTTPClient().send(request, uploadProgress: { sent.values.append($0) }))
+
+            #expect(echo.method == method)
+            #expect(echo.bodyBytes == (0..<200_000).map { UInt8($0 % 251) })
+            #expect(echo.headers("Content-Length") == ["200000"])
+            #expect(echo.headers("Expect").isEmpty)
+            #expect(sent.values.last == 200_000)
+            #expect(sent.values == sent.values.sorted())
+            #expect(sent.values.count > 1)
+        }
+    }
+
+    @Test func aFileBodyThatCannotBeReadFailsNamingTheFile() throws {
+        let file = try temporaryFile(Array(repeating: 1, count: 10))
+        defer { unlink(file) }
+        try withTestServer { server in
+            let client = try HTTPClient()
+            let short = #expect(throws: HTTPClientError.self) {
+                try client.send(
+                    HTTPClientRequest(method: "PUT", url: server.url("/echo"), body: .file(path: file, range: 0..<100))
+                )
+            }
+            #expect(short?.message.contains("cannot read the request body from \(file)") == true)
+            #expect(short?.message.contains("ended before byte 100") == true)
+
+            let missing = #expect(throws: HTTPClientError.self) {
+                try client.send(
+                    HTTPClientRequest(
+                        method: "PUT",
+                        url: server.url("/echo"),
+                        body: .file(path: file + ".gone", range: 0..<1)
+                    )
+                )
+            }
+            #expect(missing?.message.contains("cannot open \(file).gone") == true)
+            // The handle is still usable after both failures.
+            #expect(try client.send(HTTPClientRequest(url: server.url("/status/204"))).status == 204)
+        }
+    }
+
+    @Test func aSuccessfulBodyStreamsToTheReceiverAndAFailedOneStaysInTheResponse() throws {
+        try withTestServer { server in
+            let client = try HTTPClient(maximumResponseSize: 1000)
+            let received = Counter()
+            let streamed = try client.send(
+                HTTPClientRequest(url: server.url("/big?bytes=300000&chunked=1")),
+                successfulBody: { bytes in
+                    received.bytes.append(contentsOf: bytes)
+                    return true
+                }
+            )
+            #expect(streamed.status == 200)
+            #expect(streamed.body.isEmpty)
+            #expect(received.bytes.count == 300_000)
+            #expect(Array(received.bytes.prefix(300)) == Array(0...255) + Array(0..<44))
+
+            let failed = try client.send(
+                HTTPClientRequest(url: server.url("/status/404")),
+                successfulBody: { _ in
+                    Issue.record("a 404's body reached the receiver")
+                    return true
+                }
+            )
+            #expect(failed.bodyText == "status 404")
+
+            let stopped = #expect(throws: HTTPClientError.self) {
+                try client.send(HTTPClientRequest(url: server.url("/big?bytes=300000")), successfulBody: { _ in false })
+            }
+            #expect(stopped?.message.contains("stopped by its receiver") == true)
+        }
+    }
+
     @Test func withHTTPClientReturnsTheResultAndRethrows() throws {
         try withTestServer { server in
             let status = try withHTTPClient { client in
@@ -308,4 +393,16 @@ import Testing
             }
         }
     }
+}
+
+/// Collects what a client's callbacks report; they run on the calling thread, during `send`.
+private final class Counter {
+    var values: [Int64] = []
+    var bytes: [UInt8] = []
+}
+
+private func temporaryFile(_ bytes: [UInt8]) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-http-\(UUID().uuidString)").path
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
 }
