@@ -19,6 +19,8 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
         case invalidArgument
         /// Writing the output failed.
         case fileSystem
+        /// Bytes that arrived do not match the digest or size they were announced with.
+        case corruptContent
     }
 
     public let code: Code

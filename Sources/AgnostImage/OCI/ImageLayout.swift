@@ -144,6 +144,30 @@ public struct ImageLayout: Sendable {
         )
     }
 
+    /// Makes the folder a layout that blobs can be added to, unless it is one: an empty one when it is new or
+    /// empty, and an error when it holds anything else, which is never touched.
+    ///
+    /// - Returns: the images the layout already lists.
+    @discardableResult
+    public func prepareForWriting() throws(ImageError) -> [Descriptor] {
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: path(Self.layoutMarker)) {
+            return try index().manifests
+        }
+        if let contents = try? fileManager.contentsOfDirectory(atPath: directory), !contents.isEmpty {
+            throw ImageError(
+                .invalidArgument,
+                "the folder exists and is not an OCI image layout; name a new or empty folder",
+                context: directory
+            )
+        }
+        try ImageWriter.createDirectory(path("blobs/sha256"))
+        try ImageWriter.replaceFile(path("index.json"), with: CanonicalJSON.encode(ImageIndex(manifests: [])))
+        // The marker comes last: a folder with it is a complete layout.
+        try ImageWriter.replaceFile(path(Self.layoutMarker), with: Self.layoutMarkerContents)
+        return []
+    }
+
     /// The entry added last: the packager appends each image it writes, so this is the latest build.
     public func newestEntry() throws(ImageError) -> Descriptor {
         guard let entry = try index().manifests.last else {

@@ -26,25 +26,13 @@ enum ImageWriter {
 
     private static func writeLayout(blobs: [Blob], entry: Descriptor, directory: String) throws(ImageError) {
         let layout = ImageLayout(directory: directory)
-        let fileManager = FileManager.default
-        var existing: [Descriptor] = []
-        if fileManager.fileExists(atPath: layout.path(ImageLayout.layoutMarker)) {
-            existing = try layout.index().manifests
-        } else if let contents = try? fileManager.contentsOfDirectory(atPath: directory), !contents.isEmpty {
-            throw ImageError(
-                .invalidArgument,
-                "the folder exists and is not an OCI image layout; name a new or empty folder",
-                context: directory
-            )
-        }
-        try createDirectory(layout.path("blobs/sha256"))
+        let existing = try layout.prepareForWriting()
         for blob in blobs {
             try place(blob, at: layout.path(blob.layoutPath))
         }
         let tag = entry.annotations?[AnnotationKey.refName]
         let kept = existing.filter { tag == nil || $0.annotations?[AnnotationKey.refName] != tag }
         let index = ImageIndex(manifests: kept + [entry])
-        try replaceFile(layout.path(ImageLayout.layoutMarker), with: ImageLayout.layoutMarkerContents)
         try replaceFile(layout.path("index.json"), with: CanonicalJSON.encode(index))
     }
 
