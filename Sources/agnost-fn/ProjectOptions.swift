@@ -1,4 +1,5 @@
 import AgnostCompiler
+import AgnostRegistry
 import ArgumentParser
 import Foundation
 
@@ -36,16 +37,9 @@ enum Console {
         }
     }
 
-    static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-        return milliseconds < 1000 ? "\(milliseconds) ms" : String(format: "%.1f s", Double(milliseconds) / 1000)
-    }
+    static func format(_ duration: Duration) -> String { DisplayFormat.format(duration) }
 
-    static func format(bytes: Int64) -> String {
-        bytes < 1_000_000
-            ? String(format: "%.1f kB", Double(bytes) / 1000) : String(format: "%.1f MB", Double(bytes) / 1e6)
-    }
+    static func format(bytes: Int64) -> String { DisplayFormat.format(bytes: bytes) }
 
     /// Prints a failed build's message and diagnostics, then exits 1.
     static func fail(_ error: CompilerError) -> ExitCode {

@@ -3,6 +3,7 @@ import AgnostImage
 import AgnostRegistry
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// Pushing as `push` and `build --push` do it: credentials from Docker's configuration, one line per blob.
 enum RegistrySteps {
@@ -27,23 +28,9 @@ enum RegistrySteps {
         do {
             let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
             let credentials = try config.credentials(for: destination.credentialKey, environment: environment)
-            let pusher = ImagePusher { event in
-                switch event {
-                case .blob(let digest, let size, let outcome, let elapsed):
-                    let rate =
-                        elapsed > .zero
-                        ? " at \(Console.format(bytes: Int64(Double(size) / (elapsed / .seconds(1)))))/s" : ""
-                    let what =
-                        switch outcome {
-                        case .present: "already there"
-                        case .mounted: "mounted"
-                        case .uploaded: "uploaded in \(Console.format(elapsed))\(rate)"
-                        }
-                    Console.status("  blob \(digest.hexString.prefix(12)) \(Console.format(bytes: size)) \(what)")
-                case .manifest(let digest, let reference):
-                    Console.status("  manifest \(digest.hexString.prefix(12)) as \(reference)")
-                }
-            }
+            let progress = PushProgressConsole()
+            let locations = BlobLocationCache(file: BlobLocationCache.defaultPath(environment: environment))
+            let pusher = ImagePusher(locations: locations, report: progress.handle)
             let pushed = try pusher.push(
                 from: source,
                 to: destination,
@@ -51,6 +38,7 @@ enum RegistrySteps {
                 credentials: credentials
             )
             Console.status("pushed \(source) to \(destination) in \(Console.format(ContinuousClock.now - start))")
+            save(locations)
             return pushed
         } catch {
             Console.error(error.description)
@@ -70,7 +58,8 @@ extension RegistrySteps {
         let start = ContinuousClock.now
         do {
             let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
-            let digest = try ImagePuller().pull(
+            let locations = BlobLocationCache(file: BlobLocationCache.defaultPath(environment: environment))
+            let digest = try ImagePuller(locations: locations).pull(
                 reference,
                 into: destination,
                 platform: platform,
@@ -78,10 +67,59 @@ extension RegistrySteps {
                 credentials: try config.credentials(for: reference.credentialKey, environment: environment)
             )
             Console.status("pulled \(reference) into \(destination) in \(Console.format(ContinuousClock.now - start))")
+            save(locations)
             return digest
         } catch {
             Console.error(error.description)
             throw ExitCode.failure
+        }
+    }
+}
+
+extension RegistrySteps {
+    /// A cache that cannot be written costs later pushes a mount, not this command its result.
+    private static func save(_ locations: BlobLocationCache) {
+        do throws(RegistryError) {
+            try locations.save()
+        } catch {
+            Console.status("warning: \(error.description)")
+        }
+    }
+}
+
+/// Shows a push on stderr: on a terminal, a line per blob in flight redrawn in place with bytes and rate; elsewhere,
+/// as in CI logs, only a line per finished blob.
+final class PushProgressConsole: Sendable {
+    private struct Screen {
+        var board = PushProgressBoard()
+        /// How many lines of blobs in flight are on screen, above the cursor.
+        var drawn = 0
+        var lastDraw: ContinuousClock.Instant?
+    }
+
+    private let screen = Mutex(Screen())
+    private let interactive =
+        isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"].map { $0 != "dumb" } ?? false
+
+    /// The pusher's report; it runs on the uploading threads.
+    func handle(_ event: PushEvent) {
+        screen.withLock { screen in
+            let now = ContinuousClock.now
+            let finished = screen.board.apply(event, at: now)
+            guard interactive else {
+                finished.forEach(Console.status)
+                return
+            }
+            // Redrawing on every piece of every blob would cost more than the upload; ten times a second is smooth.
+            if finished.isEmpty, let last = screen.lastDraw, now - last < .milliseconds(100) { return }
+            let active = screen.board.activeLines
+            let escape = "\u{1B}["
+            var text = screen.drawn > 0 ? "\(escape)\(screen.drawn)A" : ""
+            for line in finished + active { text += "\r\(escape)2K\(line)\n" }
+            text += "\(escape)J"
+            FileHandle.standardError.write(Data(text.utf8))
+            screen.drawn = active.count
+            screen.lastDraw = now
         }
     }
 }

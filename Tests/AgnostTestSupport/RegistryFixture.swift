@@ -22,7 +22,14 @@ public final class RegistryFixture: @unchecked Sendable {
     /// - Parameters:
     ///   - users: the users (name → password) the registry accepts; none for an open registry.
     ///   - tokenAuth: authenticate through a token issuer (Bearer) rather than htpasswd (Basic).
-    public init(users: [String: String] = [:], tokenAuth: Bool = false) throws {
+    ///   - pullOnly: users whose tokens grant `pull` alone, whatever they ask for.
+    ///   - identityTokens: refresh tokens (token → user) the issuer takes in Docker's OAuth2 grant.
+    public init(
+        users: [String: String] = [:],
+        tokenAuth: Bool = false,
+        pullOnly: Set<String> = [],
+        identityTokens: [String: String] = [:]
+    ) throws {
         try FileManager.default.createDirectory(atPath: "\(folder)/storage", withIntermediateDirectories: true)
         port = try Self.freePort()
         var auth = ""
@@ -38,14 +45,23 @@ public final class RegistryFixture: @unchecked Sendable {
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .appendingPathComponent("token_issuer.py").path
             let users = String(decoding: try JSONSerialization.data(withJSONObject: users), as: UTF8.self)
+            let identityTokens = String(
+                decoding: try JSONSerialization.data(withJSONObject: identityTokens),
+                as: UTF8.self
+            )
+            let pullOnly = String(
+                decoding: try JSONSerialization.data(withJSONObject: pullOnly.sorted()),
+                as: UTF8.self
+            )
             let issuer = Process()
             issuer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             issuer.arguments = [
                 "python3", script, "\(issuerPort)", "\(folder)/issuer.key", "\(folder)/issuer.crt", "agnost-registry",
-                "agnost-test-issuer", users,
+                "agnost-test-issuer", users, pullOnly, identityTokens,
             ]
             try issuer.run()
             self.issuer = issuer
+            try Self.waitUntilAnswering("http://127.0.0.1:\(issuerPort)/token", what: "the token issuer")
             auth = """
                 auth:
                   token:
@@ -120,19 +136,22 @@ public final class RegistryFixture: @unchecked Sendable {
     }
 
     private func waitUntilServing() throws {
+        do {
+            try Self.waitUntilAnswering("http://\(host)/v2/", what: "docker-registry")
+        } catch {
+            throw FixtureFailure("\(error): \(String(decoding: log.contents, as: UTF8.self))")
+        }
+    }
+
+    /// Waits until `url` answers 200 or 401, which both mean the server is up.
+    private static func waitUntilAnswering(_ url: String, what: String) throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
-            if let status = try? Tool.output(
-                "/usr/bin/curl",
-                ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(host)/v2/"]
-            ),
-                status == "200" || status == "401"
-            {
-                return
-            }
+            let status = try? Tool.output("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
+            if status == "200" || status == "401" { return }
             usleep(50_000)
         }
-        throw FixtureFailure("docker-registry did not start: \(String(decoding: log.contents, as: UTF8.self))")
+        throw FixtureFailure("\(what) did not start")
     }
 
     public static func freePort() throws -> Int {

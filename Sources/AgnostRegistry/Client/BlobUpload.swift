@@ -6,7 +6,9 @@ import AgnostDigest
 /// `HEAD` first, so that a blob the repository has is skipped; a cross-repository mount when another repository of
 /// the same registry is known to have it; otherwise an upload session, finished by one `PUT` for a small blob or by
 /// `PATCH` chunks and a closing `PUT` for a large one. After a lost connection the upload resumes from the offset the
-/// registry reports for the session.
+/// registry reports for the session; when the registry has dropped the session instead (the distribution registry
+/// cancels one whose stored bytes and upload state disagree, as after a cut), the upload starts over, a few times
+/// at most.
 ///
 /// ```swift
 /// var upload = BlobUpload(repository: "team/todo", digest: digest, size: 9_000_000, chunkSize: 8 << 20)
@@ -77,6 +79,9 @@ public struct BlobUpload: Sendable {
     /// A repository of the same registry known to hold the blob.
     public let mountFrom: String?
     private var state = State.checking
+    /// How many times the registry dropped a session and the upload started over.
+    private var restarts = 0
+    static let maximumRestarts = 3
 
     public init(repository: String, digest: SHA256Digest, size: Int64, chunkSize: Int64, mountFrom: String? = nil) {
         self.repository = repository
@@ -122,6 +127,22 @@ public struct BlobUpload: Sendable {
         case (.sending, 201), (.closing, 201):
             state = .done
             return .finished(.uploaded)
+        case (.sending(let location, _), 416):
+            // The registry holds another amount than the chunk assumed, as after a resent chunk: ask how much.
+            state = .recovering(location: location)
+            return .send(Request(method: .get, target: location, body: nil, headers: [:]))
+        case (.sending, 404), (.closing, 404), (.recovering, 404):
+            guard restarts < Self.maximumRestarts else {
+                throw RegistryError(
+                    .unavailable,
+                    "the registry dropped the upload session of \(digest) \(restarts + 1) times; it may be short of "
+                        + "storage, or something between here and there cuts connections",
+                    context: repository
+                )
+            }
+            restarts += 1
+            state = .opening
+            return .send(post(query: ""))
         default:
             throw unexpected(response.status)
         }

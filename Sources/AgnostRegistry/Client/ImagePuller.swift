@@ -4,7 +4,8 @@ import AgnostImage
 import Foundation
 
 /// Pulls an image from a registry into an OCI layout: the manifest (through an index to the wanted platform), the
-/// config and the layers, each checked against its digest before anything is written.
+/// config and the layers. Blobs stream to disk and take their place only once they match their digest; blobs the
+/// layout already has are not fetched again.
 ///
 /// ```swift
 /// let digest = try ImagePuller().pull(
@@ -13,7 +14,12 @@ import Foundation
 ///     platform: Platform(architecture: "amd64", os: "linux"), plainHTTP: true, credentials: nil)
 /// ```
 public struct ImagePuller: Sendable {
-    public init() {}
+    /// Where the pulled blobs are recorded, so that a push to another repository of the registry can mount them.
+    public var locations: BlobLocationCache
+
+    public init(locations: BlobLocationCache = BlobLocationCache(file: nil)) {
+        self.locations = locations
+    }
 
     /// This machine's platform, the default of `pull --platform`.
     public static var hostPlatform: Platform { PlatformSelection.host }
@@ -61,9 +67,10 @@ public struct ImagePuller: Sendable {
             throw RegistryError(.invalidContent, "unsupported manifest type \(mediaType)", context: "\(reference)")
         }
         let manifest = try decode(ImageManifest.self, bytes, reference: reference)
+        let layout = ImageLayout(directory: output.path)
         var blobs = [Blob(bytes: bytes)]
         for descriptor in [manifest.config] + manifest.layers {
-            blobs.append(try fetchBlob(descriptor, session: session, reference: reference))
+            blobs.append(try fetchBlob(descriptor, into: layout, session: session, reference: reference))
         }
         let digest = blobs[0].digest
         var annotations = [AnnotationKey.containerdImageName: reference.description]
@@ -76,7 +83,7 @@ public struct ImagePuller: Sendable {
             annotations: annotations
         )
         do {
-            try ImageLayout(directory: output.path).add(blobs, entry: entry)
+            try layout.add(blobs, entry: entry)
         } catch {
             throw RegistryError(.fileSystem, error.message, context: error.context ?? output.path)
         }
@@ -103,28 +110,27 @@ public struct ImagePuller: Sendable {
         return (declared ?? contentType ?? MediaType.imageManifest, response.body)
     }
 
-    /// A blob, following one redirect to where the registry stores it, checked against its digest and size.
+    /// A blob of the layout: the one there, or the registry's, following one redirect to where the registry
+    /// stores it, written as it arrives and checked against its digest and size.
     private func fetchBlob(
         _ descriptor: Descriptor,
+        into layout: ImageLayout,
         session: RegistrySession,
         reference: ImageReference
     ) throws(RegistryError) -> Blob {
-        var response = try session.send(method: "GET", target: "/v2/\(reference.repository)/blobs/\(descriptor.digest)")
+        // Blobs are content-addressed, and the layout's were checked against their digest when they arrived.
+        if let present = try? layout.blob(descriptor) { return present }
+        let receiver = try BlobReceiver(descriptor, layout: layout, reference: reference)
+        let target = "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
+        var response = try session.send(method: "GET", target: target, receiver: receiver)
         if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location") {
-            response = try session.fetchRedirect(session.absolute(location))
+            response = try session.fetchRedirect(session.absolute(location), receiver: receiver)
         }
         guard response.status == 200 else {
             throw session.failure(response, doing: "fetching blob \(descriptor.digest)", context: reference.description)
         }
-        let blob = Blob(bytes: response.body)
-        guard blob.digest.description == descriptor.digest, blob.size == descriptor.size else {
-            throw RegistryError(
-                .invalidContent,
-                "blob \(descriptor.digest) arrived with digest \(blob.digest) and \(blob.size) bytes; "
-                    + "it was corrupted on the way or the registry serves the wrong content",
-                context: reference.description
-            )
-        }
+        let blob = try receiver.commit()
+        locations.record(blob.digest, registry: reference.registry, repository: reference.repository)
         return blob
     }
 
@@ -146,6 +152,58 @@ public struct ImagePuller: Sendable {
 
     private struct MediaTypeField: Decodable {
         var mediaType: String?
+    }
+}
+
+/// Writes a blob's response body into the layout as it arrives.
+private final class BlobReceiver: ResponseReceiver {
+    private let incoming: IncomingBlob
+    private let reference: ImageReference
+    private(set) var failure: RegistryError?
+
+    init(_ descriptor: Descriptor, layout: ImageLayout, reference: ImageReference) throws(RegistryError) {
+        self.reference = reference
+        do {
+            incoming = try layout.receive(descriptor)
+        } catch {
+            throw RegistryError(.fileSystem, error.message, context: error.context ?? layout.directory)
+        }
+    }
+
+    func restart() {
+        do {
+            try incoming.restart()
+            failure = nil
+        } catch {
+            failure = translated(error)
+        }
+    }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard failure == nil else { return false }
+        do {
+            try incoming.append(bytes)
+            return true
+        } catch {
+            failure = translated(error)
+            return false
+        }
+    }
+
+    func commit() throws(RegistryError) -> Blob {
+        if let failure { throw failure }
+        do {
+            return try incoming.commit()
+        } catch {
+            throw translated(error)
+        }
+    }
+
+    private func translated(_ error: ImageError) -> RegistryError {
+        guard error.code == .corruptContent else {
+            return RegistryError(.fileSystem, error.message, context: error.context)
+        }
+        return RegistryError(.invalidContent, error.message, context: reference.description)
     }
 }
 

@@ -4,8 +4,11 @@ import AgnostImage
 import Foundation
 import Synchronization
 
-/// What the pusher reports while it works: one event per blob, and the manifest.
+/// What the pusher reports while it works, from the threads that upload: progress while a blob's bytes go out,
+/// one event per finished blob, and the manifest.
 public enum PushEvent: Sendable {
+    /// `sent` of the blob's `size` bytes have been handed to the connection.
+    case progress(SHA256Digest, sent: Int64, size: Int64)
     case blob(SHA256Digest, size: Int64, BlobUpload.Outcome, Duration)
     case manifest(SHA256Digest, reference: String)
 }
@@ -21,10 +24,17 @@ public enum PushEvent: Sendable {
 public struct ImagePusher: Sendable {
     /// Blobs up to this size go in one request; larger ones in chunks of it.
     public var chunkSize: Int64
+    /// Where blobs were seen before, for mounting them; what this push stores is added.
+    public var locations: BlobLocationCache
     private let report: @Sendable (PushEvent) -> Void
 
-    public init(chunkSize: Int64 = 32 << 20, report: @escaping @Sendable (PushEvent) -> Void = { _ in }) {
+    public init(
+        chunkSize: Int64 = 32 << 20,
+        locations: BlobLocationCache = BlobLocationCache(file: nil),
+        report: @escaping @Sendable (PushEvent) -> Void = { _ in }
+    ) {
         self.chunkSize = chunkSize
+        self.locations = locations
         self.report = report
     }
 
@@ -44,6 +54,15 @@ public struct ImagePusher: Sendable {
             plainHTTP: plainHTTP,
             credentials: credentials
         )
+        let mountSources = Dictionary(
+            blobs.compactMap { blob in
+                mountSource(for: blob, repository: destination.repository, registry: destination.registry).map {
+                    (blob.digest, $0)
+                }
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
+        session.includePullScope(for: Set(mountSources.values).sorted())
         let ping = try session.send(method: "GET", target: "/v2/")
         guard ping.status == 200 else {
             throw RegistryError(
@@ -52,14 +71,14 @@ public struct ImagePusher: Sendable {
                 context: destination.registry
             )
         }
-        try uploadConcurrently(blobs, session: session)
+        try uploadConcurrently(blobs, mountSources: mountSources, session: session)
         let manifestDigest = try entry.validatedDigest(or: destination)
         let reference = destination.tag ?? manifestDigest.description
         let response = try session.send(
             method: "PUT",
             target: "/v2/\(destination.repository)/manifests/\(reference)",
             headers: ["Content-Type": entry.mediaType],
-            body: manifestBytes
+            body: .bytes(manifestBytes)
         )
         guard response.status == 201 else {
             throw session.failure(response, doing: "storing the manifest", context: destination.description)
@@ -77,7 +96,11 @@ public struct ImagePusher: Sendable {
 
     /// Uploads the blobs side by side, a few at a time, each worker on a session of its own; the manifest waits
     /// for all of them, as the registry requires.
-    private func uploadConcurrently(_ blobs: [Blob], session: RegistrySession) throws(RegistryError) {
+    private func uploadConcurrently(
+        _ blobs: [Blob],
+        mountSources: [SHA256Digest: String],
+        session: RegistrySession
+    ) throws(RegistryError) {
         // Each worker owns one session, forked here, before any thread starts, and touched by its thread alone.
         nonisolated(unsafe) let workers = try (0..<min(blobs.count, Self.concurrentUploads)).map {
             _ throws(RegistryError) in try session.fork()
@@ -92,7 +115,7 @@ public struct ImagePusher: Sendable {
                 }
                 guard index < blobs.count else { return }
                 do throws(RegistryError) {
-                    try upload(blobs[index], with: workers[worker])
+                    try upload(blobs[index], mountFrom: mountSources[blobs[index].digest], with: workers[worker])
                 } catch {
                     failure.withLock { $0 = $0 ?? error }
                 }
@@ -104,29 +127,53 @@ public struct ImagePusher: Sendable {
     /// As many as Docker pushes at once.
     static let concurrentUploads = 3
 
-    private func upload(_ blob: Blob, with session: RegistrySession) throws(RegistryError) {
+    /// Another repository of the registry known to hold the blob.
+    private func mountSource(for blob: Blob, repository: String, registry: String) -> String? {
+        locations.repositories(holding: blob.digest, registry: registry).first { $0 != repository }
+    }
+
+    private func upload(_ blob: Blob, mountFrom: String?, with session: RegistrySession) throws(RegistryError) {
         guard case .path(let file) = blob.contents else { return }
         let start = ContinuousClock.now
+        var outcome: BlobUpload.Outcome
+        do throws(RegistryError) {
+            outcome = try upload(blob, from: file, mountFrom: mountFrom, with: session)
+        } catch let error where mountFrom != nil && [.unauthorized, .forbidden].contains(error.code) {
+            // The credentials may not read the repository the blob was seen in; the bytes are here to upload.
+            outcome = try upload(blob, from: file, mountFrom: nil, with: session)
+        }
+        locations.record(blob.digest, registry: session.registry, repository: session.repository)
+        report(.blob(blob.digest, size: blob.size, outcome, ContinuousClock.now - start))
+    }
+
+    private func upload(
+        _ blob: Blob,
+        from file: String,
+        mountFrom: String?,
+        with session: RegistrySession
+    ) throws(RegistryError) -> BlobUpload.Outcome {
         var upload = BlobUpload(
             repository: session.repository,
             digest: blob.digest,
             size: blob.size,
-            chunkSize: chunkSize
+            chunkSize: chunkSize,
+            mountFrom: mountFrom
         )
         var next = upload.start()
         var recoveries = 0
         while case .send(let request) = next {
-            let body = try request.body.map { range throws(RegistryError) in try Self.read(file, range) }
+            let offset = request.body?.lowerBound ?? 0
             let response: BlobUpload.Response
             do throws(RegistryError) {
                 let sent = try session.send(
                     method: request.method.rawValue,
                     target: session.absolute(request.target),
                     headers: request.headers,
-                    body: body,
-                    retry: request.method != .patch
+                    body: request.body.map { .file(path: file, range: $0) },
+                    retry: request.method != .patch,
+                    uploadProgress: { [report] in report(.progress(blob.digest, sent: offset + $0, size: blob.size)) }
                 )
-                guard sent.status < 400 || sent.status == 404 else {
+                guard sent.status < 400 || sent.status == 404 || sent.status == 416 else {
                     throw session.failure(sent, doing: "uploading \(blob.digest)")
                 }
                 response = BlobUpload.Response(
@@ -143,9 +190,8 @@ public struct ImagePusher: Sendable {
             }
             next = try upload.handle(response)
         }
-        if case .finished(let outcome) = next {
-            report(.blob(blob.digest, size: blob.size, outcome, ContinuousClock.now - start))
-        }
+        guard case .finished(let outcome) = next else { preconditionFailure("the upload loop ends only when finished") }
+        return outcome
     }
 
     /// How many times one blob's upload may resume after a lost connection or a failed chunk.
@@ -179,25 +225,6 @@ public struct ImagePusher: Sendable {
             throw error
         } catch {
             throw RegistryError(.invalidContent, "the manifest cannot be read: \(error)", context: context)
-        }
-    }
-
-    private static func read(_ file: String, _ range: Range<Int64>) throws(RegistryError) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: file) else {
-            throw RegistryError(.fileSystem, "cannot open the blob", context: file)
-        }
-        defer { try? handle.close() }
-        do {
-            try handle.seek(toOffset: UInt64(range.lowerBound))
-            let data = try handle.read(upToCount: Int(range.count)) ?? Data()
-            guard data.count == range.count else {
-                throw RegistryError(.fileSystem, "the blob is shorter than its descriptor says", context: file)
-            }
-            return Array(data)
-        } catch let error as RegistryError {
-            throw error
-        } catch {
-            throw RegistryError(.fileSystem, "cannot read the blob: \(error)", context: file)
         }
     }
 }

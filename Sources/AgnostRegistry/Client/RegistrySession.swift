@@ -21,6 +21,8 @@ final class RegistrySession {
     private let client: HTTPClient
     private let credentials: (credentials: RegistryCredentials, source: String)?
     private var authorization: String?
+    /// What a Bearer token is asked for: pushing to the repository, and pulling from those blobs are mounted from.
+    private(set) var scopes: [String]
     /// Pauses before each retry; the number of entries is the number of retries.
     private let backoff: [Duration]
 
@@ -42,6 +44,7 @@ final class RegistrySession {
         self.plainHTTP = plainHTTP
         self.credentials = credentials
         self.backoff = backoff
+        scopes = [TokenRequest.scope(repository, actions: ["pull", "push"])]
         do {
             client = try HTTPClient(maximumResponseSize: 1 << 30)
         } catch {
@@ -61,63 +64,101 @@ final class RegistrySession {
             backoff: backoff
         )
         forked.authorization = authorization
+        forked.scopes = scopes
         return forked
+    }
+
+    /// Adds pulling from `repositories` of the same registry to the token the session asks for, for mounting.
+    func includePullScope(for repositories: some Sequence<String>) {
+        for repository in repositories {
+            let scope = TokenRequest.scope(repository, actions: ["pull"])
+            if !scopes.contains(scope) { scopes.append(scope) }
+        }
     }
 
     /// Sends a request, answering an authentication challenge once and retrying what failed on the way.
     ///
-    /// - Parameter retry: whether a lost connection or a `5xx` may be retried: false for requests whose effect the
-    ///   caller must check first (a `PATCH` that may have arrived).
+    /// - Parameters:
+    ///   - retry: whether a lost connection or a `5xx` may be retried: false for requests whose effect the caller
+    ///     must check first (a `PATCH` that may have arrived).
+    ///   - uploadProgress: the bytes of a file body sent so far, in the current attempt.
+    ///   - receiver: takes the body of a successful response as it arrives, instead of the response.
     func send(
         method: String,
         target: String,
         headers: [String: String] = [:],
-        body: [UInt8]? = nil,
-        retry: Bool = true
+        body: HTTPClientRequest.Body? = nil,
+        retry: Bool = true,
+        uploadProgress: ((Int64) -> Void)? = nil,
+        receiver: (any ResponseReceiver)? = nil
     ) throws(RegistryError) -> HTTPClientResponse {
-        var response = try exchange(method: method, target: target, headers: headers, body: body, retry: retry)
+        let request = Exchange(
+            method: method,
+            target: target,
+            headers: headers,
+            body: body,
+            retry: retry,
+            uploadProgress: uploadProgress,
+            receiver: receiver
+        )
+        var response = try exchange(request)
         if response.status == 401 {
             try authenticate(challenge: response.header("WWW-Authenticate"))
-            response = try exchange(method: method, target: target, headers: headers, body: body, retry: retry)
+            response = try exchange(request)
             if response.status == 401 { throw unauthorized(response) }
         }
         return response
     }
 
     /// A `GET` of where a registry redirected a blob: storage elsewhere, which gets no registry credentials.
-    func fetchRedirect(_ url: String) throws(RegistryError) -> HTTPClientResponse {
+    func fetchRedirect(
+        _ url: String,
+        receiver: (any ResponseReceiver)? = nil
+    ) throws(RegistryError) -> HTTPClientResponse {
         guard url.hasPrefix(baseURL + "/") else {
             let saved = authorization
             authorization = nil
             defer { authorization = saved }
-            return try exchange(method: "GET", target: url, headers: [:], body: nil, retry: true)
+            return try exchange(
+                Exchange(method: "GET", target: url, headers: [:], body: nil, retry: true, receiver: receiver)
+            )
         }
-        return try send(method: "GET", target: url)
+        return try send(method: "GET", target: url, receiver: receiver)
     }
 
-    private func exchange(
-        method: String,
-        target: String,
-        headers: [String: String],
-        body: [UInt8]?,
-        retry: Bool
-    ) throws(RegistryError) -> HTTPClientResponse {
-        var fields = headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+    /// One request as the session sends it, perhaps more than once.
+    private struct Exchange {
+        var method: String
+        var target: String
+        var headers: [String: String]
+        var body: HTTPClientRequest.Body?
+        var retry: Bool
+        var uploadProgress: ((Int64) -> Void)? = nil
+        var receiver: (any ResponseReceiver)? = nil
+    }
+
+    private func exchange(_ exchange: Exchange) throws(RegistryError) -> HTTPClientResponse {
+        var fields = exchange.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
         if let authorization { fields.append((name: "Authorization", value: authorization)) }
-        let request = HTTPClientRequest(
-            method: method,
-            url: target.hasPrefix("/") ? baseURL + target : target,
-            headers: fields,
-            body: body,
-            timeout: .seconds(300)
-        )
+        let url = exchange.target.hasPrefix("/") ? baseURL + exchange.target : exchange.target
+        // A large blob at a slow rate takes long; the limit is for a registry that stopped answering.
+        let timeout = Duration.seconds(300) + .milliseconds((exchange.body?.count ?? 0) / 1000)
+        var request = HTTPClientRequest(method: exchange.method, url: url, headers: fields, timeout: timeout)
+        request.body = exchange.body
+        let receiver = exchange.receiver
         var attempt = 0
         while true {
             do {
-                let response = try client.send(request)
-                guard retry, response.status >= 500, attempt < backoff.count else { return response }
+                receiver?.restart()
+                let response = try client.send(
+                    request,
+                    uploadProgress: exchange.uploadProgress,
+                    successfulBody: receiver.map { receiver in { receiver.receive($0) } }
+                )
+                guard exchange.retry, response.status >= 500, attempt < backoff.count else { return response }
             } catch {
-                guard retry, attempt < backoff.count else {
+                if let failure = receiver?.failure { throw failure }
+                guard exchange.retry, attempt < backoff.count else {
                     throw RegistryError(
                         .unavailable,
                         "cannot reach the registry: \(error.message); is it running, and is the address right?",
@@ -136,6 +177,15 @@ final class RegistrySession {
             authorization = "Bearer \(try token(for: bearer))"
         } else if challenges.contains(where: { $0.scheme == "basic" }) {
             guard let credentials else { throw noCredentials() }
+            guard !credentials.credentials.isIdentityToken else {
+                throw RegistryError(
+                    .unauthorized,
+                    "the registry asks for a password (Basic), and the credentials from \(credentials.source) are an "
+                        + "identity token, which only a token service takes; run 'agnost-fn login \(registry) -u USER "
+                        + "--password-stdin'",
+                    context: registry
+                )
+            }
             authorization = "Basic \(credentials.credentials.basicValue)"
         } else {
             throw RegistryError(
@@ -146,29 +196,44 @@ final class RegistrySession {
         }
     }
 
-    /// A token from the challenge's realm, asked for with the credentials when there are any (anonymous otherwise,
-    /// which public repositories allow for pulling).
+    /// A token from the challenge's realm: for an identity token, by the OAuth2 refresh-token grant, as Docker
+    /// does; otherwise by a `GET` with the credentials when there are any (anonymous otherwise, which public
+    /// repositories allow for pulling).
     private func token(for challenge: AuthChallenge) throws(RegistryError) -> String {
-        guard let url = TokenRequest.tokenURL(challenge: challenge, repository: repository, actions: ["pull", "push"])
-        else {
-            throw RegistryError(
-                .unauthorized,
-                "the registry's Bearer challenge names no token realm",
-                context: registry
+        let request: HTTPClientRequest
+        if let credentials, credentials.credentials.isIdentityToken {
+            guard
+                let grant = TokenRequest.refreshGrant(
+                    challenge: challenge,
+                    scopes: scopes,
+                    refreshToken: credentials.credentials.secret,
+                    clientID: "agnost-fn"
+                )
+            else { throw noRealm() }
+            request = HTTPClientRequest(
+                method: "POST",
+                url: grant.url,
+                headers: [(name: "Content-Type", value: "application/x-www-form-urlencoded")],
+                body: Array(grant.form.utf8),
+                timeout: .seconds(60)
             )
-        }
-        var headers: [(name: String, value: String)] = []
-        if let credentials {
-            headers.append((name: "Authorization", value: "Basic \(credentials.credentials.basicValue)"))
+        } else {
+            guard let url = TokenRequest.tokenURL(challenge: challenge, scopes: scopes) else { throw noRealm() }
+            var headers: [(name: String, value: String)] = []
+            if let credentials {
+                headers.append((name: "Authorization", value: "Basic \(credentials.credentials.basicValue)"))
+            }
+            request = HTTPClientRequest(url: url, headers: headers, timeout: .seconds(60))
         }
         let response: HTTPClientResponse
         do {
-            response = try client.send(HTTPClientRequest(url: url, headers: headers, timeout: .seconds(60)))
+            response = try client.send(request)
         } catch {
             throw RegistryError(.unavailable, "cannot reach the token service: \(error.message)", context: registry)
         }
         guard response.status == 200 else {
-            if response.status == 401 || response.status == 403 { throw unauthorized(response) }
+            // OAuth answers a refresh token it does not know with 400 invalid_grant.
+            if [400, 401, 403].contains(response.status) { throw unauthorized(response) }
             throw RegistryError(.unavailable, "the token service answered \(response.status)", context: registry)
         }
         struct TokenResponse: Decodable {
@@ -187,6 +252,10 @@ final class RegistrySession {
         return token
     }
 
+    private func noRealm() -> RegistryError {
+        RegistryError(.unauthorized, "the registry's Bearer challenge names no token realm", context: registry)
+    }
+
     private func noCredentials() -> RegistryError {
         RegistryError(
             .unauthorized,
@@ -201,9 +270,17 @@ final class RegistrySession {
     ///
     /// - Parameter context: what the error is about; the session's repository when nil.
     func failure(_ response: HTTPClientResponse, doing action: String, context: String? = nil) -> RegistryError {
-        let context = context ?? "\(registry)/\(repository)"
-        let detail = RegistryErrorBody.summary(response.body).map { ": \($0)" } ?? ""
-        switch response.status {
+        Self.failure(
+            status: response.status,
+            body: response.body,
+            doing: action,
+            context: context ?? "\(registry)/\(repository)"
+        )
+    }
+
+    static func failure(status: Int, body: [UInt8], doing action: String, context: String) -> RegistryError {
+        let detail = RegistryErrorBody.summary(body).map { ": \($0)" } ?? ""
+        switch status {
         case 401:
             return RegistryError(.unauthorized, "\(action) was refused (401)\(detail)", context: context)
         case 403:
@@ -217,12 +294,24 @@ final class RegistrySession {
         case 400:
             return RegistryError(.invalidContent, "\(action) was rejected as invalid (400)\(detail)", context: context)
         default:
-            return RegistryError(.unavailable, "\(action) failed with \(response.status)\(detail)", context: context)
+            return RegistryError(.unavailable, "\(action) failed with \(status)\(detail)", context: context)
         }
     }
 
     /// Names the credentials that were tried, never their secret.
     private func unauthorized(_ response: HTTPClientResponse) -> RegistryError {
+        let challenge = AuthChallenge.parse(response.header("WWW-Authenticate") ?? "").first
+        if challenge?.parameters["error"] == "insufficient_scope" {
+            // The token service accepted whoever asked, and granted less than the request needs.
+            let who = credentials.map { "the credentials of \($0.credentials) from \($0.source)" } ?? "anonymous access"
+            let scope = challenge?.parameters["scope"].map { " \($0)" } ?? ""
+            return RegistryError(
+                .forbidden,
+                "the registry denied\(scope) to \(who) (insufficient_scope); "
+                    + "ask for push access to \(repository), or log in as a user who has it",
+                context: "\(registry)/\(repository)"
+            )
+        }
         guard let credentials else { return noCredentials() }
         return RegistryError(
             .unauthorized,
@@ -236,6 +325,15 @@ final class RegistrySession {
 extension RegistryCredentials {
     /// `base64(user:secret)`, the value of a Basic `Authorization` header.
     var basicValue: String { Data("\(username):\(secret)".utf8).base64EncodedString() }
+}
+
+/// Where a session puts the body of a successful response as it arrives, such as a blob being written to a file.
+protocol ResponseReceiver: AnyObject {
+    /// Drops what arrived so far: the request is being sent again.
+    func restart()
+    /// Takes the next bytes; false stops the transfer, with ``failure`` saying why.
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool
+    var failure: RegistryError? { get }
 }
 
 /// The `errors` array the distribution API returns with a failure.

@@ -65,6 +65,38 @@ struct BlobUploadTests {
         #expect(resumed.method == .patch && resumed.target == "/u/3" && resumed.body == 130..<230)
     }
 
+    @Test func aChunkAtTheWrongOffsetAsksWhereTheSessionStands() throws {
+        var upload = BlobUpload(repository: "app", digest: Self.digest, size: 250, chunkSize: 100)
+        _ = upload.start()
+        _ = try upload.handle(.init(status: 404))
+        _ = try upload.handle(.init(status: 202, location: "/u/1"))
+        let status = try Self.request(try upload.handle(.init(status: 416, location: nil)))
+        #expect(status.method == .get && status.target == "/u/1")
+        let resumed = try Self.request(try upload.handle(.init(status: 204, location: "/u/2", range: "0-99")))
+        #expect(resumed.method == .patch && resumed.body == 100..<200)
+    }
+
+    @Test func aSessionTheRegistryDroppedStartsOverAFewTimesAtMost() throws {
+        var upload = BlobUpload(repository: "app", digest: Self.digest, size: 250, chunkSize: 100)
+        _ = upload.start()
+        _ = try upload.handle(.init(status: 404))
+        for attempt in 1...BlobUpload.maximumRestarts {
+            let first = try Self.request(try upload.handle(.init(status: 202, location: "/u/\(attempt)")))
+            #expect(first.body == 0..<100)
+            let recovery = upload.recover()
+            #expect(recovery?.method == .get)
+            // The distribution registry answers a session whose state and bytes disagree with 404, and cancels it.
+            let post = try Self.request(try upload.handle(.init(status: 404)))
+            #expect(post.method == .post && post.target == "/v2/app/blobs/uploads/" && post.body == nil)
+        }
+        _ = try upload.handle(.init(status: 202, location: "/u/last"))
+        #expect {
+            try upload.handle(.init(status: 404))
+        } throws: { error in
+            (error as? RegistryError)?.message.contains("dropped the upload session of \(Self.digest) 4 times") == true
+        }
+    }
+
     @Test func aMountSkipsTheUploadAndARefusedMountFallsBackToOne() throws {
         var mounted = BlobUpload(repository: "app", digest: Self.digest, size: 10, chunkSize: 100, mountFrom: "base")
         _ = mounted.start()

@@ -1,4 +1,5 @@
 import AgnostImage
+import AgnostRegistry
 import AgnostTestSupport
 import Foundation
 import Testing
@@ -16,10 +17,16 @@ struct CommandLineTests {
         var standardError: String
     }
 
-    static func agnost(_ arguments: [String], input: String = "", environment: [String: String]) throws -> Outcome {
+    static func agnost(
+        _ arguments: [String],
+        input: String = "",
+        environment: [String: String],
+        executable: String = agnostFn,
+        arguments toolArguments: [String]? = nil
+    ) throws -> Outcome {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: agnostFn)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = toolArguments ?? arguments
         process.environment = environment
         let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
         process.standardInput = stdin
@@ -46,6 +53,7 @@ struct CommandLineTests {
         let image = try ImageFixture()
         var environment = ProcessInfo.processInfo.environment
         environment["DOCKER_CONFIG"] = "\(image.folder)/docker"
+        environment["XDG_CACHE_HOME"] = "\(image.folder)/xdg-cache"
         let config = "\(image.folder)/docker/config.json"
 
         let wrong = try Self.agnost(
@@ -76,6 +84,12 @@ struct CommandLineTests {
         #expect(push.status == 0, "\(push.standardError)")
         #expect(push.standardOutput == "\(registry.host)/cli/probe:v1@\(image.image.manifestDigest)\n")
         #expect(push.standardError.contains("uploaded"))
+        #expect(!push.standardError.contains("\u{1B}["), "no terminal, so no cursor movement")
+        let locations = try String(
+            contentsOfFile: "\(image.folder)/xdg-cache/agnost-fn/blob-locations.json",
+            encoding: .utf8
+        )
+        #expect(locations.contains("cli/probe"), "the push recorded where its blobs are")
 
         let logout = try Self.agnost(["logout", registry.host], environment: environment)
         #expect(logout.status == 0)
@@ -86,6 +100,32 @@ struct CommandLineTests {
         )
         #expect(refused.status == 1)
         #expect(refused.standardError.contains("needs credentials and none were found"))
+    }
+
+    @Test func onATerminalBlobsShowBytesAndRateWhileTheyUpload() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_CONFIG"] = "\(image.folder)/docker"
+        environment["XDG_CACHE_HOME"] = "\(image.folder)/xdg-cache"
+        environment["TERM"] = "xterm"
+        // script(1) runs the command on a pseudo-terminal, as a user's shell would.
+        let command = [Self.agnostFn, "push", "--from", "oci:\(image.layout):v1", "--image", "\(registry.host)/tty"]
+            .map { "'\($0)'" }.joined(separator: " ")
+        let run = try Self.agnost(
+            [],
+            environment: environment,
+            executable: "/usr/bin/script",
+            arguments: ["-qefc", command, "/dev/null"]
+        )
+        #expect(run.status == 0, "\(run.standardOutput)")
+        let system = image.image.manifest.layers[0]
+        let shown = "  blob \(system.digest.dropFirst(7).prefix(12)) "
+        // A line in flight ("… 1.2 MB / 2.3 MB …"), erased and replaced by the finished one.
+        #expect(run.standardOutput.contains("\u{1B}[2K\(shown)"), "\(run.standardOutput)")
+        #expect(run.standardOutput.contains(" / \(DisplayFormat.format(bytes: system.size))"), "\(run.standardOutput)")
+        #expect(run.standardOutput.contains("\(shown)\(DisplayFormat.format(bytes: system.size)) uploaded in "))
+        #expect(run.standardOutput.contains("\(registry.host)/tty:v1@\(image.image.manifestDigest)"))
     }
 
     @Test func aCredentialHelperSuppliesTheCredentials() throws {
@@ -106,6 +146,7 @@ struct CommandLineTests {
             .write(toFile: "\(image.folder)/docker/config.json", atomically: true, encoding: .utf8)
         var environment = ProcessInfo.processInfo.environment
         environment["DOCKER_CONFIG"] = "\(image.folder)/docker"
+        environment["XDG_CACHE_HOME"] = "\(image.folder)/xdg-cache"
         environment["PATH"] = "\(bin):\(environment["PATH"] ?? "/usr/bin:/bin")"
 
         let push = try Self.agnost(

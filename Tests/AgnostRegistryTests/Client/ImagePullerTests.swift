@@ -34,6 +34,83 @@ struct ImagePullerTests {
         }
     }
 
+    @Test func aSecondPullFetchesNoBlobAndRecordsWhereTheBlobsAre() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        try Tool.output(
+            "/usr/bin/skopeo",
+            [
+                "--insecure-policy", "copy", "--dest-tls-verify=false", "oci:\(image.layout):v1",
+                "docker://\(registry.host)/team/base:v1",
+            ]
+        )
+        let locations = BlobLocationCache(file: nil)
+        let output = LayoutReference(transport: .layout, path: "\(image.folder)/pulled", tag: "v1")
+        let reference = try ImageReference(parsing: "\(registry.host)/team/base:v1")
+        let platform = Platform(architecture: "amd64", os: "linux")
+        _ = try ImagePuller(locations: locations).pull(
+            reference,
+            into: output,
+            platform: platform,
+            plainHTTP: true,
+            credentials: nil
+        )
+        let first = registry.requests
+        #expect(first.filter { $0.hasPrefix("GET /v2/team/base/blobs/sha256:") }.count == 3)
+        for layer in image.image.manifest.layers {
+            #expect(locations.repositories(holding: layer.digestValue, registry: registry.host) == ["team/base"])
+        }
+
+        let digest = try ImagePuller().pull(
+            reference,
+            into: output,
+            platform: platform,
+            plainHTTP: true,
+            credentials: nil
+        )
+        #expect(digest == image.image.manifestDigest)
+        let second = Array(registry.requests.dropFirst(first.count))
+        #expect(second.filter { $0.contains("/blobs/") }.isEmpty, "\(second)")
+        #expect(second.contains("GET /v2/team/base/manifests/v1"))
+    }
+
+    @Test func aBlobThatDoesNotMatchItsDigestIsRefusedAndLeavesNothing() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        try Tool.output(
+            "/usr/bin/skopeo",
+            [
+                "--insecure-policy", "copy", "--dest-tls-verify=false", "oci:\(image.layout):v1",
+                "docker://\(registry.host)/corrupt:v1",
+            ]
+        )
+        // The registry serves what its storage holds: flip one byte of the app layer there.
+        let layer = image.image.manifest.layers[1]
+        let hex = layer.digest.dropFirst(7)
+        let stored = "\(registry.folder)/storage/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: stored))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: stored))
+
+        let output = "\(image.folder)/pulled"
+        #expect {
+            try ImagePuller().pull(
+                try ImageReference(parsing: "\(registry.host)/corrupt:v1"),
+                into: LayoutReference(transport: .layout, path: output),
+                platform: Platform(architecture: "amd64", os: "linux"),
+                plainHTTP: true,
+                credentials: nil
+            )
+        } throws: { error in
+            let error = error as? RegistryError
+            return error?.code == .invalidContent && error?.context == "\(registry.host)/corrupt:v1"
+                && error?.message.contains("blob \(layer.digest) arrived with digest sha256:") == true
+        }
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: "\(output)/blobs/sha256")
+        #expect(!blobs.contains(String(hex)))
+        #expect(!blobs.contains { $0.contains("partial") }, "\(blobs)")
+    }
+
     @Test func aMissingRepositoryIsNamedUnknown() throws {
         let registry = try RegistryFixture()
         #expect {

@@ -1,3 +1,4 @@
+import AgnostDigest
 import AgnostImage
 import AgnostTestSupport
 import Foundation
@@ -169,6 +170,180 @@ struct ImagePusherTests {
         }
     }
 
+    @Test(arguments: [false, true])
+    func aBlobSeenInAnotherRepositoryIsMountedNotUploaded(tokenAuth: Bool) throws {
+        let registry = try RegistryFixture(users: tokenAuth ? ["erin": "pw"] : [:], tokenAuth: tokenAuth)
+        let credentials = tokenAuth ? (RegistryCredentials(username: "erin", secret: "pw"), "a test") : nil
+        let image = try ImageFixture()
+        let locations = BlobLocationCache(file: nil)
+        _ = try ImagePusher(locations: locations).push(
+            from: Self.source(image),
+            to: try ImageReference(parsing: "\(registry.host)/team/base:v1"),
+            plainHTTP: true,
+            credentials: credentials
+        )
+        let first = registry.requests.count
+        let outcomes = Outcomes()
+        let pushed = try ImagePusher(locations: locations, report: outcomes.record).push(
+            from: Self.source(image),
+            to: try ImageReference(parsing: "\(registry.host)/team/app:v1"),
+            plainHTTP: true,
+            credentials: credentials
+        )
+        #expect(pushed.digest == image.image.manifestDigest)
+        #expect(outcomes.all == [.mounted, .mounted, .mounted])
+        let second = Array(registry.requests.dropFirst(first))
+        let mounts = second.filter { $0.hasPrefix("POST /v2/team/app/blobs/uploads/?mount=sha256:") }
+        #expect(mounts.count == 3, "\(second)")
+        #expect(mounts.allSatisfy { $0.hasSuffix("&from=team/base") })
+        #expect(!second.contains { $0.hasPrefix("PATCH") || $0.hasPrefix("PUT /v2/team/app/blobs/") }, "\(second)")
+        #expect(
+            locations.repositories(holding: image.image.manifest.layers[0].digestValue, registry: registry.host) == [
+                "team/app", "team/base",
+            ]
+        )
+    }
+
+    @Test func aStaleLocationFallsBackToAnUpload() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        let locations = BlobLocationCache(file: nil)
+        for layer in image.image.manifest.layers {
+            locations.record(layer.digestValue, registry: registry.host, repository: "gone")
+        }
+        let outcomes = Outcomes()
+        let pushed = try ImagePusher(locations: locations, report: outcomes.record).push(
+            from: Self.source(image),
+            to: try ImageReference(parsing: "\(registry.host)/fresh:v1"),
+            plainHTTP: true,
+            credentials: nil
+        )
+        #expect(pushed.digest == image.image.manifestDigest)
+        #expect(outcomes.all == [.uploaded, .uploaded, .uploaded])
+        #expect(registry.requests.filter { $0.contains("&from=gone") }.count == 2)
+    }
+
+    @Test func progressIsReportedForEveryUploadedBlobUpToItsSize() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        let events = Events()
+        let chunk: Int64 = 256 << 10
+        _ = try ImagePusher(chunkSize: chunk, report: events.record).push(
+            from: Self.source(image),
+            to: try ImageReference(parsing: "\(registry.host)/progress:v1"),
+            plainHTTP: true,
+            credentials: nil
+        )
+        let descriptors = image.image.manifest.layers + [image.image.manifest.config]
+        for descriptor in descriptors {
+            let sent = events.progress(of: descriptor.digestValue)
+            #expect(sent.last == descriptor.size, "\(descriptor.digest)")
+            #expect(sent == sent.sorted(), "progress never goes back without a resend")
+        }
+        let system = image.image.manifest.layers[0]
+        // Every chunk reports as it goes, so a blob of several chunks reports at least once per chunk.
+        #expect(events.progress(of: system.digestValue).count >= Int((system.size + chunk - 1) / chunk))
+    }
+
+    @Test func aManifestTheRegistryRejectsNamesItsReason() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        // A Docker media type inside an OCI manifest: the registry refuses the mismatch.
+        let layout = ImageLayout(directory: image.layout)
+        let entry = try layout.entry(tag: "v1")
+        var manifest = try JSONSerialization.jsonObject(with: Data(layout.read(entry))) as! [String: Any]
+        manifest["mediaType"] = "application/vnd.docker.distribution.manifest.v2+json"
+        let bytes = Array(try JSONSerialization.data(withJSONObject: manifest, options: .sortedKeys))
+        try layout.add(
+            [Blob(bytes: bytes)],
+            entry: Descriptor(
+                mediaType: entry.mediaType,
+                digest: Blob(bytes: bytes).digest,
+                size: Int64(bytes.count),
+                annotations: entry.annotations
+            )
+        )
+        #expect {
+            try ImagePusher().push(
+                from: Self.source(image),
+                to: try ImageReference(parsing: "\(registry.host)/invalid:v1"),
+                plainHTTP: true,
+                credentials: nil
+            )
+        } throws: { error in
+            let error = error as? RegistryError
+            return error?.code == .invalidContent && error?.context == "\(registry.host)/invalid:v1"
+                && error?.message.hasPrefix("storing the manifest was rejected as invalid (400): MANIFEST_INVALID")
+                    == true
+        }
+    }
+
+    @Test func aTokenThatGrantsOnlyPullIsDeniedNamingTheUserAndScope() throws {
+        let registry = try RegistryFixture(users: ["frank": "pw"], tokenAuth: true, pullOnly: ["frank"])
+        let image = try ImageFixture()
+        #expect {
+            try ImagePusher().push(
+                from: Self.source(image),
+                to: try ImageReference(parsing: "\(registry.host)/readonly:v1"),
+                plainHTTP: true,
+                credentials: (RegistryCredentials(username: "frank", secret: "pw"), "auths in config.json")
+            )
+        } throws: { error in
+            let error = error as? RegistryError
+            return error?.code == .forbidden && error?.context == "\(registry.host)/readonly"
+                && error?.message.contains("credentials of user frank from auths in config.json") == true
+                && error?.message.contains("the registry denied repository:readonly:") == true
+                && error?.message.contains("insufficient_scope") == true
+        }
+    }
+
+    @Test func anIdentityTokenIsExchangedThroughTheRefreshGrant() throws {
+        let registry = try RegistryFixture(users: [:], tokenAuth: true, identityTokens: ["refresh-123": "gina"])
+        let image = try ImageFixture()
+        let identity = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "refresh-123")
+        let pushed = try ImagePusher().push(
+            from: Self.source(image),
+            to: try ImageReference(parsing: "\(registry.host)/identity:v1"),
+            plainHTTP: true,
+            credentials: (identity, "credential helper docker-credential-desktop")
+        )
+        #expect(pushed.digest == image.image.manifestDigest)
+
+        let stale = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "refresh-old")
+        #expect {
+            try ImagePusher().push(
+                from: Self.source(image),
+                to: try ImageReference(parsing: "\(registry.host)/identity:v1"),
+                plainHTTP: true,
+                credentials: (stale, "credential helper docker-credential-desktop")
+            )
+        } throws: { error in
+            let error = error as? RegistryError
+            return error?.code == .unauthorized
+                && error?.message.contains("an identity token from credential helper docker-credential-desktop") == true
+                && error?.description.contains("refresh-old") == false
+        }
+    }
+
+    @Test func anIdentityTokenForABasicAuthRegistrySaysToLogInWithAPassword() throws {
+        let registry = try RegistryFixture(users: ["alice": "pw"])
+        let image = try ImageFixture()
+        let identity = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "secret-token")
+        #expect {
+            try ImagePusher().push(
+                from: Self.source(image),
+                to: try ImageReference(parsing: "\(registry.host)/identity:v1"),
+                plainHTTP: true,
+                credentials: (identity, "auths in config.json")
+            )
+        } throws: { error in
+            let error = error as? RegistryError
+            return error?.code == .unauthorized && error?.message.contains("are an identity token") == true
+                && error?.message.contains("agnost-fn login \(registry.host) -u USER --password-stdin") == true
+                && error?.description.contains("secret-token") == false
+        }
+    }
+
     @Test func aRegistryThatIsNotThereIsNamed() throws {
         let image = try ImageFixture()
         let port = try RegistryFixture.freePort()
@@ -196,4 +371,25 @@ final class Outcomes: Sendable {
     func record(_ event: PushEvent) {
         if case .blob(_, _, let outcome, _) = event { outcomes.withLock { $0.append(outcome) } }
     }
+}
+
+/// Every event a pusher reports, in order.
+final class Events: Sendable {
+    private let events = Mutex<[PushEvent]>([])
+
+    func record(_ event: PushEvent) { events.withLock { $0.append(event) } }
+
+    /// The `sent` of each progress event of a blob.
+    func progress(of digest: SHA256Digest) -> [Int64] {
+        events.withLock { events in
+            events.compactMap { event in
+                guard case .progress(digest, let sent, _) = event else { return nil }
+                return sent
+            }
+        }
+    }
+}
+
+extension Descriptor {
+    var digestValue: SHA256Digest { try! validatedDigest() }
 }

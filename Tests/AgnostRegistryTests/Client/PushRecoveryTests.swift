@@ -1,0 +1,47 @@
+import AgnostImage
+import AgnostTestSupport
+import Foundation
+import Testing
+
+@testable import AgnostRegistry
+
+/// A push through a proxy that drops the connection in the middle of a chunk, as a flaky network does.
+struct PushRecoveryTests {
+    @Test func aConnectionCutMidChunkRecoversAndTheImageArrivesIntact() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        let chunk: Int64 = 256 << 10
+        let system = image.image.manifest.layers[0]
+        #expect(system.size > 3 * chunk, "the system layer must span several chunks")
+        // Past the first chunk and a half of the biggest blob: the cut lands inside a PATCH.
+        let proxy = try CuttingProxy(upstreamPort: registry.port, cutAfter: chunk * 3 / 2 + 20_000)
+        defer { proxy.stop() }
+        let destination = try ImageReference(parsing: "127.0.0.1:\(proxy.port)/flaky:v1")
+
+        let pushed = try ImagePusher(chunkSize: chunk).push(
+            from: LayoutReference(transport: .layout, path: image.layout, tag: "v1"),
+            to: destination,
+            plainHTTP: true,
+            credentials: nil
+        )
+
+        #expect(proxy.cuts == 1)
+        #expect(pushed.digest == image.image.manifestDigest)
+        // The chunk that was cut went again: libcurl resends a request whose reused connection died before any
+        // answer, rewinding the file body; on a fresh connection the pusher asks the session where it stands
+        // instead (the GET path, covered by BlobUploadTests, as is the registry dropping the session).
+        let patches = registry.requests.filter { $0.hasPrefix("PATCH /v2/flaky/blobs/uploads/") }
+        #expect(patches.count > Int((system.size + chunk - 1) / chunk), "\(patches)")
+        try Tool.output(
+            "/usr/bin/skopeo",
+            [
+                "--insecure-policy", "copy", "--src-tls-verify=false", "docker://\(registry.host)/flaky:v1",
+                "oci:\(image.folder)/copied:v1",
+            ]
+        )
+        #expect(
+            try ImageLayout(directory: "\(image.folder)/copied").entry(tag: "v1").digest
+                == image.image.manifestDigest.description
+        )
+    }
+}

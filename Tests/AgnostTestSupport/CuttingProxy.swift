@@ -1,0 +1,335 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// A TCP proxy on a free loopback port in front of `127.0.0.1:upstreamPort` that can cut one connection after a
+/// given number of bytes from clients, the way a flaky network drops an upload.
+///
+/// Bytes from clients are counted over all connections together, so a retry that opens a new connection continues
+/// the count rather than starting again. Once the total would pass `cutAfter`, the proxy relays exactly up to
+/// `cutAfter` bytes and then drops that connection in both directions; the client sees its connection reset
+/// mid-request and the upstream sees the client vanish mid-body. It cuts only once: everything afterwards is relayed
+/// untouched, which lets a test check that a client recovers.
+///
+/// ```swift
+/// let proxy = try CuttingProxy(upstreamPort: registry.port, cutAfter: 300_000)
+/// defer { proxy.stop() }
+/// try await client.upload(blob, to: "http://127.0.0.1:\(proxy.port)")  // retries after the cut
+/// #expect(proxy.cuts == 1)
+/// #expect(proxy.connections == 2)
+/// ```
+public final class CuttingProxy: Sendable {
+    /// The loopback port clients connect to.
+    public let port: Int
+    private let relay: Relay
+
+    /// Starts listening on `127.0.0.1` on a port the system picks and relays every connection to
+    /// `127.0.0.1:upstreamPort`.
+    ///
+    /// - Parameters:
+    ///   - upstreamPort: the loopback port of the server behind the proxy.
+    ///   - cutAfter: how many client bytes, over all connections, to relay before cutting the connection that
+    ///     carries the next one; `nil` never cuts. Must not be negative.
+    /// - Throws: `CuttingProxyError` when the listening socket cannot be set up.
+    public init(upstreamPort: Int, cutAfter: Int64? = nil) throws {
+        precondition((cutAfter ?? 0) >= 0, "cutAfter must not be negative")
+        let listener = try ListeningSocket()
+        port = listener.port
+        relay = Relay(upstreamPort: upstreamPort, cutAfter: cutAfter)
+        relay.start(acceptingOn: listener.descriptor)
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// How many connections the proxy has cut: 0 before the cut, 1 after it.
+    public var cuts: Int { relay.state.withLock { $0.cuts } }
+
+    /// Client bytes the upstream has been sent, over all connections.
+    public var forwardedToUpstream: Int64 { relay.state.withLock { $0.forwardedToUpstream } }
+
+    /// Client connections accepted so far, including any that the upstream refused.
+    public var connections: Int { relay.state.withLock { $0.connections } }
+
+    /// Stops accepting, closes every open connection and waits until all of the proxy's threads have ended, so the
+    /// port refuses connections once this returns. Calling it again does nothing.
+    public func stop() {
+        relay.stop()
+    }
+}
+
+/// Why a `CuttingProxy` could not start listening.
+public struct CuttingProxyError: Error, CustomStringConvertible {
+    /// The failing call and the system's reason, e.g. `bind(127.0.0.1:0): Address already in use (errno 98)`.
+    public let description: String
+
+    /// Reads `errno` at once, before anything else can overwrite it.
+    init(call: String) {
+        let code = errno
+        description = "\(call): \(String(cString: strerror(code))) (errno \(code))"
+    }
+}
+
+/// The part of the proxy its threads hold on to. Keeping it apart from `CuttingProxy` lets the threads run without
+/// keeping the proxy alive, so dropping the last reference to the proxy still reaches `deinit` and stops them.
+private final class Relay: Sendable {
+    struct State {
+        var isStopping = false
+        /// Sockets of relayed connections, so `stop()` can wake every thread blocked on one. A socket leaves this set
+        /// before it is closed, under the same lock, so `stop()` never touches a descriptor number the system has
+        /// already handed out again.
+        var openSockets: Set<Int32> = []
+        /// Client bytes let through towards the upstream, including those still being sent, so concurrent
+        /// connections agree on where the cut falls.
+        var admittedFromClients: Int64 = 0
+        var forwardedToUpstream: Int64 = 0
+        var cuts = 0
+        var connections = 0
+    }
+
+    /// What to do with the bytes of one read from a client.
+    struct Admission {
+        var bytesToRelay: Int
+        var cutsConnection: Bool
+    }
+
+    struct Connection {
+        let client: Int32
+        let upstream: Int32
+    }
+
+    let state = Mutex(State())
+    private let upstreamPort: Int
+    private let cutAfter: Int64?
+    private let runningThreads = DispatchGroup()
+    private static let acceptPollMilliseconds: Int32 = 100
+    private static let bufferSize = 64 * 1024
+
+    init(upstreamPort: Int, cutAfter: Int64?) {
+        self.upstreamPort = upstreamPort
+        self.cutAfter = cutAfter
+    }
+
+    func start(acceptingOn listener: Int32) {
+        spawn("CuttingProxy accept") { self.acceptClients(on: listener) }
+    }
+
+    func stop() {
+        state.withLock { state in
+            state.isStopping = true
+            // Shutting down rather than closing wakes the relay threads blocked in recv or send on these sockets;
+            // each thread closes its own sockets once it is done with them.
+            for socket in state.openSockets {
+                shutdown(socket, Int32(SHUT_RDWR))
+            }
+        }
+        runningThreads.wait()
+    }
+
+    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        runningThreads.enter()
+        let thread = Thread {
+            body()
+            self.runningThreads.leave()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    private var isStopping: Bool { state.withLock { $0.isStopping } }
+
+    private func acceptClients(on listener: Int32) {
+        defer { close(listener) }
+        while !isStopping {
+            // A blocking accept could not notice `stop()`; polling with a timeout bounds how long `stop()` waits.
+            var request = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            guard poll(&request, 1, Self.acceptPollMilliseconds) > 0 else { continue }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { continue }
+            state.withLock { $0.connections += 1 }
+            guard let upstream = connectToLoopback(port: upstreamPort) else {
+                close(client)
+                continue
+            }
+            startRelaying(Connection(client: client, upstream: upstream))
+        }
+    }
+
+    private func startRelaying(_ connection: Connection) {
+        let registered = state.withLock { state in
+            guard !state.isStopping else { return false }
+            state.openSockets.formUnion([connection.client, connection.upstream])
+            return true
+        }
+        guard registered else {
+            close(connection.client)
+            close(connection.upstream)
+            return
+        }
+        // One thread per direction, so a peer that only reads after it has written cannot stall the other direction.
+        let downloadFinished = DispatchSemaphore(value: 0)
+        spawn("CuttingProxy download") {
+            self.copy(from: connection.upstream, to: connection.client, of: connection, isUpload: false)
+            downloadFinished.signal()
+        }
+        spawn("CuttingProxy upload") {
+            self.copy(from: connection.client, to: connection.upstream, of: connection, isUpload: true)
+            downloadFinished.wait()
+            self.closeSockets(of: connection)
+        }
+    }
+
+    /// Relays one direction until its source ends, then passes the end on as a half-close so that the other
+    /// direction, typically the response, keeps flowing. Any failure drops the whole connection instead, because a
+    /// half-close would make a reset look like a complete message.
+    private func copy(from source: Int32, to destination: Int32, of connection: Connection, isUpload: Bool) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            let received = receive(from: source, into: buffer)
+            if received == 0 {
+                shutdown(destination, Int32(SHUT_WR))
+                return
+            }
+            guard received > 0 else {
+                drop(connection)
+                return
+            }
+            let admission = isUpload ? admit(received) : Admission(bytesToRelay: received, cutsConnection: false)
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<admission.bytesToRelay])
+            guard sendAll(bytes, to: destination) else {
+                drop(connection)
+                return
+            }
+            if isUpload {
+                state.withLock { $0.forwardedToUpstream += Int64(bytes.count) }
+            }
+            if admission.cutsConnection {
+                drop(connection)
+                return
+            }
+        }
+    }
+
+    private func admit(_ count: Int) -> Admission {
+        state.withLock { state in
+            let total = state.admittedFromClients + Int64(count)
+            guard let cutAfter, state.cuts == 0, total > cutAfter else {
+                state.admittedFromClients = total
+                return Admission(bytesToRelay: count, cutsConnection: false)
+            }
+            let bytesToRelay = Int(cutAfter - state.admittedFromClients)
+            state.admittedFromClients = cutAfter
+            state.cuts = 1
+            return Admission(bytesToRelay: bytesToRelay, cutsConnection: true)
+        }
+    }
+
+    /// Shuts both sockets down, which also wakes the thread of the other direction. The client's side goes first so
+    /// that nothing the upstream answers to the ending upload can still reach the client.
+    private func drop(_ connection: Connection) {
+        shutdown(connection.client, Int32(SHUT_RDWR))
+        shutdown(connection.upstream, Int32(SHUT_RDWR))
+    }
+
+    private func closeSockets(of connection: Connection) {
+        state.withLock { state in
+            state.openSockets.subtract([connection.client, connection.upstream])
+        }
+        close(connection.client)
+        close(connection.upstream)
+    }
+}
+
+/// A TCP socket listening on `127.0.0.1` at a port the system picked.
+private struct ListeningSocket {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw CuttingProxyError(call: "socket") }
+        do {
+            var address = loopbackAddress(port: 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            try withUnsafeMutablePointer(to: &address) { pointer in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                    guard bind(descriptor, address, length) == 0 else {
+                        throw CuttingProxyError(call: "bind(127.0.0.1:0)")
+                    }
+                    guard getsockname(descriptor, address, &length) == 0 else {
+                        throw CuttingProxyError(call: "getsockname")
+                    }
+                }
+            }
+            guard listen(descriptor, SOMAXCONN) == 0 else { throw CuttingProxyError(call: "listen") }
+            self.descriptor = descriptor
+            port = Int(UInt16(bigEndian: address.sin_port))
+        } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+}
+
+private func loopbackAddress(port: Int) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+    return address
+}
+
+/// Returns a connected socket, or `nil` when the upstream is not there; the proxy then closes the client's
+/// connection, much as a real network path to a dead server would.
+private func connectToLoopback(port: Int) -> Int32? {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return nil }
+    var address = loopbackAddress(port: port)
+    let result = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+            connect(descriptor, address, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    guard result == 0 || (errno == EINTR && finishInterruptedConnect(descriptor)) else {
+        close(descriptor)
+        return nil
+    }
+    return descriptor
+}
+
+/// After a signal interrupts `connect`, the handshake carries on in the kernel and calling `connect` again fails, so
+/// this waits for the handshake to end and reads its outcome instead.
+private func finishInterruptedConnect(_ descriptor: Int32) -> Bool {
+    var request = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+    while poll(&request, 1, -1) < 0 {
+        guard errno == EINTR else { return false }
+    }
+    var error: Int32 = 0
+    var length = socklen_t(MemoryLayout<Int32>.size)
+    return getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0
+}
+
+/// Returns the number of bytes read, 0 at the end of the stream, or -1 on an error other than an interruption.
+private func receive(from descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    while true {
+        let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
+        guard count < 0 && errno == EINTR else { return count }
+    }
+}
+
+/// `send` may take only part of the bytes; `MSG_NOSIGNAL` turns a vanished peer into an error rather than a SIGPIPE
+/// that would end the whole test process.
+private func sendAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+        let sent = send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+        if sent < 0 {
+            guard errno == EINTR else { return false }
+            continue
+        }
+        offset += sent
+    }
+    return true
+}
