@@ -14,8 +14,18 @@ enum Commands {
         .deletingLastPathComponent().appendingPathComponent("agnost-fn").path
 
     static func agnost(_ arguments: String..., in directory: URL? = nil) throws -> Outcome {
-        try run(agnostFn, arguments, in: directory)
+        try run(agnostFn, arguments, in: directory, environment: environment)
     }
+
+    /// This process's environment with a cache folder of the tests' own, so that the blob locations pushes and
+    /// pulls record never reach the user's `~/.cache`.
+    static let environment = ProcessInfo.processInfo.environment.merging(
+        [
+            "XDG_CACHE_HOME": FileManager.default.temporaryDirectory.appendingPathComponent(
+                "agnost-e2e-cache-\(getpid())"
+            ).path
+        ]
+    ) { _, isolated in isolated }
 
     static func run(
         _ executable: String,

@@ -278,6 +278,22 @@ struct ImageEndToEndTests {
         #expect(annotations?["org.opencontainers.image.base.name"] == "\(registry.host)/todo:v1")
         #expect(annotations?["org.opencontainers.image.base.digest"] == digest)
         #expect(Self.layerDigests(manifest).count == 3)
+
+        // The base is in .agnost/cache/base now: building on it again fetches its manifest, and no blob.
+        let fetched = registry.requests.count
+        let again = try Commands.agnost(
+            "build",
+            "--path",
+            Self.project.path,
+            "--base",
+            "\(registry.host)/todo:v1",
+            "--output",
+            "oci:\(output):v1"
+        )
+        #expect(again.status == 0, "\(again.standardError)")
+        let requests = Array(registry.requests.dropFirst(fetched))
+        #expect(requests.contains("GET /v2/todo/manifests/v1"), "\(requests)")
+        #expect(!requests.contains { $0.contains("/blobs/") }, "\(requests)")
     }
 
     /// Last, because it edits the project: a handler change rebuilds the binary and only the app layer changes.
