@@ -161,6 +161,15 @@ public final class HTTPClient {
                 timeoutMilliseconds: request.timeoutMilliseconds
             )
         }
+        // libcurl takes a connection closed after a status line for a finished response; without its headers it is
+        // not one, and a caller would act on a status whose Location, say, never came.
+        guard accumulator.headersComplete else {
+            throw HTTPClientError(
+                code: .receiveFailed,
+                url: url.display,
+                message: "the connection to \(url.display) closed in the middle of the response headers"
+            )
+        }
         var status = 0
         _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPClientResponse(
@@ -333,6 +342,8 @@ private final class ResponseAccumulator {
     private var status = 0
     private(set) var exceededLimit = false
     private(set) var receiverStopped = false
+    /// Whether the final response's header block arrived to its end.
+    private(set) var headersComplete = false
     private(set) var body: [UInt8] = []
     private(set) var httpVersion = ""
     private(set) var reason = ""
@@ -363,7 +374,11 @@ private final class ResponseAccumulator {
     func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
         let line = String(decoding: bytes, as: UTF8.self)
         let content = line.trimmingHTTPWhitespace()
-        if line.hasPrefix("HTTP/") {
+        if content.isEmpty {
+            // The blank line that ends a header block; an interim 1xx response is followed by another.
+            headersComplete = !(100..<200).contains(status)
+        } else if line.hasPrefix("HTTP/") {
+            headersComplete = false
             // Every response, interim 1xx ones included, starts with a status line, and only the last one counts.
             let parts = content.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
             httpVersion = String(parts[0])

@@ -274,6 +274,18 @@ import Testing
         }
     }
 
+    @Test func aResponseCutInItsHeadersFailsToReceive() throws {
+        try withTestServer { server in
+            let client = try HTTPClient()
+            let error = #expect(throws: HTTPClientError.self) {
+                try client.send(HTTPClientRequest(method: "PATCH", url: server.url("/truncated"), body: [1, 2, 3]))
+            }
+            #expect(error?.code == .receiveFailed)
+            #expect(error?.message.contains("closed in the middle of the response headers") == true)
+            #expect(try client.send(HTTPClientRequest(url: server.url("/early-hints"))).status == 200)
+        }
+    }
+
     @Test func aServerThatDoesNotSpeakHTTPFailsToReceive() throws {
         try withTestServer { server in
             let error = #expect(throws: HTTPClientError.self) {

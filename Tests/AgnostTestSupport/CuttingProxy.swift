@@ -3,13 +3,21 @@ import Glibc
 import Synchronization
 
 /// A TCP proxy on a free loopback port in front of `127.0.0.1:upstreamPort` that can cut one connection after a
-/// given number of bytes from clients, the way a flaky network drops an upload.
+/// given number of bytes from clients, the way a flaky network drops an upload, and one connection just as its reply
+/// begins, the way a flaky network drops an answer.
 ///
 /// Bytes from clients are counted over all connections together, so a retry that opens a new connection continues
 /// the count rather than starting again. Once the total would pass `cutAfter`, the proxy relays exactly up to
 /// `cutAfter` bytes and then drops that connection in both directions; the client sees its connection reset
 /// mid-request and the upstream sees the client vanish mid-body. It cuts only once: everything afterwards is relayed
 /// untouched, which lets a test check that a client recovers.
+///
+/// `cutReplyAfter` cuts later in the exchange. The connection whose client bytes take the same total to
+/// `cutReplyAfter` or beyond keeps relaying its request in full; once the upstream starts answering on it, the proxy
+/// relays the answer's first line (one byte if its first piece has no line end) and then drops the connection. The upstream has thus acted on the whole request
+/// while the client holds only the start of a reply. Unlike a cut upload, that is not something a client may simply
+/// send again, since the server may already have done what was asked; it has to ask the server where things stand.
+/// This cut, too, happens only once.
 ///
 /// ```swift
 /// let proxy = try CuttingProxy(upstreamPort: registry.port, cutAfter: 300_000)
@@ -30,12 +38,18 @@ public final class CuttingProxy: Sendable {
     ///   - upstreamPort: the loopback port of the server behind the proxy.
     ///   - cutAfter: how many client bytes, over all connections, to relay before cutting the connection that
     ///     carries the next one; `nil` never cuts. Must not be negative.
+    ///   - cutReplyAfter: the total of client bytes, over all connections and counted like `cutAfter`, whose
+    ///     connection gets cut after the first line of its reply. The read from the client that reaches it is relayed
+    ///     whole, so the upstream gets the entire request. Only the first connection to reach it is marked; should
+    ///     that connection end before the upstream answers, for instance because `cutAfter` cuts it, no reply is
+    ///     cut. `nil` never cuts a reply. Must not be negative.
     /// - Throws: `CuttingProxyError` when the listening socket cannot be set up.
-    public init(upstreamPort: Int, cutAfter: Int64? = nil) throws {
+    public init(upstreamPort: Int, cutAfter: Int64? = nil, cutReplyAfter: Int64? = nil) throws {
         precondition((cutAfter ?? 0) >= 0, "cutAfter must not be negative")
+        precondition((cutReplyAfter ?? 0) >= 0, "cutReplyAfter must not be negative")
         let listener = try ListeningSocket()
         port = listener.port
-        relay = Relay(upstreamPort: upstreamPort, cutAfter: cutAfter)
+        relay = Relay(upstreamPort: upstreamPort, cutAfter: cutAfter, cutReplyAfter: cutReplyAfter)
         relay.start(acceptingOn: listener.descriptor)
     }
 
@@ -43,7 +57,8 @@ public final class CuttingProxy: Sendable {
         stop()
     }
 
-    /// How many connections the proxy has cut: 0 before the cut, 1 after it.
+    /// How many connections the proxy has cut, counting both kinds of cut: at most 1 for each of `cutAfter` and
+    /// `cutReplyAfter` that was given.
     public var cuts: Int { relay.state.withLock { $0.cuts } }
 
     /// Client bytes the upstream has been sent, over all connections.
@@ -84,8 +99,19 @@ private final class Relay: Sendable {
         /// connections agree on where the cut falls.
         var admittedFromClients: Int64 = 0
         var forwardedToUpstream: Int64 = 0
+        /// Kept apart from `cuts`, which also counts a cut reply, so that cutting a reply does not stop `cutAfter`.
+        var hasCutUpload = false
+        var replyCut = ReplyCut.notMarked
         var cuts = 0
         var connections = 0
+    }
+
+    /// How far the cut of a reply has come. It names the connection rather than a socket, because the system hands
+    /// out a closed socket's number again.
+    enum ReplyCut: Equatable {
+        case notMarked
+        case marked(connection: Int)
+        case done
     }
 
     /// What to do with the bytes of one read from a client.
@@ -95,6 +121,8 @@ private final class Relay: Sendable {
     }
 
     struct Connection {
+        /// Counts from 1 in the order the proxy accepted the connections.
+        let id: Int
         let client: Int32
         let upstream: Int32
     }
@@ -102,13 +130,15 @@ private final class Relay: Sendable {
     let state = Mutex(State())
     private let upstreamPort: Int
     private let cutAfter: Int64?
+    private let cutReplyAfter: Int64?
     private let runningThreads = DispatchGroup()
     private static let acceptPollMilliseconds: Int32 = 100
     private static let bufferSize = 64 * 1024
 
-    init(upstreamPort: Int, cutAfter: Int64?) {
+    init(upstreamPort: Int, cutAfter: Int64?, cutReplyAfter: Int64?) {
         self.upstreamPort = upstreamPort
         self.cutAfter = cutAfter
+        self.cutReplyAfter = cutReplyAfter
     }
 
     func start(acceptingOn listener: Int32) {
@@ -147,12 +177,15 @@ private final class Relay: Sendable {
             guard poll(&request, 1, Self.acceptPollMilliseconds) > 0 else { continue }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
-            state.withLock { $0.connections += 1 }
+            let id = state.withLock { state in
+                state.connections += 1
+                return state.connections
+            }
             guard let upstream = connectToLoopback(port: upstreamPort) else {
                 close(client)
                 continue
             }
-            startRelaying(Connection(client: client, upstream: upstream))
+            startRelaying(Connection(id: id, client: client, upstream: upstream))
         }
     }
 
@@ -196,7 +229,10 @@ private final class Relay: Sendable {
                 drop(connection)
                 return
             }
-            let admission = isUpload ? admit(received) : Admission(bytesToRelay: received, cutsConnection: false)
+            let admission =
+                isUpload
+                ? admit(received, on: connection)
+                : admitReply(UnsafeRawBufferPointer(rebasing: buffer[..<received]), on: connection)
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<admission.bytesToRelay])
             guard sendAll(bytes, to: destination) else {
                 drop(connection)
@@ -212,17 +248,41 @@ private final class Relay: Sendable {
         }
     }
 
-    private func admit(_ count: Int) -> Admission {
+    private func admit(_ count: Int, on connection: Connection) -> Admission {
         state.withLock { state in
+            let admission: Admission
             let total = state.admittedFromClients + Int64(count)
-            guard let cutAfter, state.cuts == 0, total > cutAfter else {
+            if let cutAfter, !state.hasCutUpload, total > cutAfter {
+                admission = Admission(bytesToRelay: Int(cutAfter - state.admittedFromClients), cutsConnection: true)
+                state.admittedFromClients = cutAfter
+                state.hasCutUpload = true
+                state.cuts += 1
+            } else {
+                admission = Admission(bytesToRelay: count, cutsConnection: false)
                 state.admittedFromClients = total
-                return Admission(bytesToRelay: count, cutsConnection: false)
             }
-            let bytesToRelay = Int(cutAfter - state.admittedFromClients)
-            state.admittedFromClients = cutAfter
-            state.cuts = 1
-            return Admission(bytesToRelay: bytesToRelay, cutsConnection: true)
+            // Marking before the bytes go out, rather than after, means the mark is in place however quickly the
+            // upstream answers them.
+            if let cutReplyAfter, state.replyCut == .notMarked, state.admittedFromClients >= cutReplyAfter {
+                state.replyCut = .marked(connection: connection.id)
+            }
+            return admission
+        }
+    }
+
+    /// Lets the upstream's bytes through unless they begin the reply on the connection marked for `cutReplyAfter`;
+    /// then only its first line goes on (an HTTP status line), or one byte when the first read holds no line end, so
+    /// that the client holds a reply that has started but will never finish. A whole first line matters for HTTP:
+    /// libcurl silently resends a request on a fresh connection when a reused one dies before a full header line.
+    private func admitReply(_ bytes: UnsafeRawBufferPointer, on connection: Connection) -> Admission {
+        state.withLock { state in
+            guard state.replyCut == .marked(connection: connection.id) else {
+                return Admission(bytesToRelay: bytes.count, cutsConnection: false)
+            }
+            state.replyCut = .done
+            state.cuts += 1
+            let firstLine = bytes.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 1
+            return Admission(bytesToRelay: firstLine, cutsConnection: true)
         }
     }
 

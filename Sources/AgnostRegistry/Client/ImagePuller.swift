@@ -161,6 +161,8 @@ private final class BlobReceiver: ResponseReceiver {
     private let reference: ImageReference
     private(set) var failure: RegistryError?
 
+    var expectedSize: Int64 { incoming.descriptor.size }
+
     init(_ descriptor: Descriptor, layout: ImageLayout, reference: ImageReference) throws(RegistryError) {
         self.reference = reference
         do {

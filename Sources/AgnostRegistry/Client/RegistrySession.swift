@@ -141,8 +141,9 @@ final class RegistrySession {
         var fields = exchange.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
         if let authorization { fields.append((name: "Authorization", value: authorization)) }
         let url = exchange.target.hasPrefix("/") ? baseURL + exchange.target : exchange.target
-        // A large blob at a slow rate takes long; the limit is for a registry that stopped answering.
-        let timeout = Duration.seconds(300) + .milliseconds((exchange.body?.count ?? 0) / 1000)
+        // A large blob takes long even at a fair rate (1 MB/s here); the limit is for a registry that stopped answering.
+        let bytes = (exchange.body?.count ?? 0) + (exchange.receiver?.expectedSize ?? 0)
+        let timeout = Duration.seconds(300) + .milliseconds(bytes / 1000)
         var request = HTTPClientRequest(method: exchange.method, url: url, headers: fields, timeout: timeout)
         request.body = exchange.body
         let receiver = exchange.receiver
@@ -329,6 +330,8 @@ extension RegistryCredentials {
 
 /// Where a session puts the body of a successful response as it arrives, such as a blob being written to a file.
 protocol ResponseReceiver: AnyObject {
+    /// How many bytes the body should have, which sets how long the transfer may take.
+    var expectedSize: Int64 { get }
     /// Drops what arrived so far: the request is being sent again.
     func restart()
     /// Takes the next bytes; false stops the transfer, with ``failure`` saying why.

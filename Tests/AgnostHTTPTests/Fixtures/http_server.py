@@ -12,6 +12,7 @@ the test process, even one that crashed. Routes:
   /early-hints       a 103 interim response with headers of its own, then a 200
   /close             closes the connection without answering
   /not-http          answers with a line that is not HTTP, then closes
+  /truncated         answers with a status line and one header, then closes before the headers end
 """
 
 import base64
@@ -67,6 +68,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.reply(200, b"final", [("X-Final", "yes")])
         elif url.path == "/close":
+            self.close_connection = True
+        elif url.path == "/truncated":
+            self.wfile.write(b"HTTP/1.1 202 Accepted\r\nRange: 0-99\r\n")
             self.close_connection = True
         elif url.path == "/not-http":
             self.wfile.write(b"hello, this is not HTTP\r\n")

@@ -1,4 +1,5 @@
 import AgnostImage
+import AgnostTestSupport
 import Foundation
 
 /// A small image in a layout: `/usr/bin/env` as the server, packaged by AgnostImage.
@@ -23,4 +24,15 @@ final class ImageFixture {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// The manifest digest of what `skopeo copy` makes of `reference` (`HOST/NAME:TAG`) in a new layout: the image
+    /// as another client reads it back from the registry.
+    func copiedBack(from reference: String) throws -> String {
+        let copy = "\(folder)/copied-\(UUID().uuidString)"
+        try Tool.output(
+            "/usr/bin/skopeo",
+            ["--insecure-policy", "copy", "--src-tls-verify=false", "docker://\(reference)", "oci:\(copy):copied"]
+        )
+        return try ImageLayout(directory: copy).entry(tag: "copied").digest
+    }
 }

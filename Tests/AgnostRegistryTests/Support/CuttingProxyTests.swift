@@ -65,6 +65,54 @@ struct CuttingProxyTests {
         #expect(proxy.cuts == 1)
     }
 
+    @Test func cutsTheReplyToTheUploadThatReachesTheLimitAfterItsFirstByte() throws {
+        let upstream = try CountingUpstream()
+        defer { upstream.stop() }
+        let proxy = try CuttingProxy(upstreamPort: upstream.port, cutReplyAfter: 300_000)
+        defer { proxy.stop() }
+
+        let cut = try upload(Self.oneMebibyte, throughPort: proxy.port)
+
+        #expect(cut.sentEverything)
+        #expect(cut.replyBytes == Array(Self.oneMebibyteReceived.reply.utf8.prefix(1)))
+        #expect(cut.reply != Self.oneMebibyteReceived.reply)
+        #expect(proxy.cuts == 1)
+        try upstream.waitUntilFinished(connections: 1)
+        #expect(upstream.received == [Self.oneMebibyteReceived])
+
+        let next = try upload(Self.oneMebibyte, throughPort: proxy.port)
+
+        #expect(next.sentEverything)
+        #expect(next.reply == Self.oneMebibyteReceived.reply)
+        #expect(upstream.received == [Self.oneMebibyteReceived, Self.oneMebibyteReceived])
+        #expect(proxy.forwardedToUpstream == Int64(2 * Self.oneMebibyte.count))
+        #expect(proxy.cuts == 1)
+        #expect(proxy.connections == 2)
+    }
+
+    @Test func leavesRepliesAloneUntilTheLimitIsReachedOverAllConnections() throws {
+        let upstream = try CountingUpstream()
+        defer { upstream.stop() }
+        let proxy = try CuttingProxy(upstreamPort: upstream.port, cutReplyAfter: 300_000)
+        defer { proxy.stop() }
+        let below = Received(bytes: Self.oneMebibyte.prefix(100_000))
+        let across = Received(bytes: Self.oneMebibyte.prefix(300_000))
+
+        let first = try upload(Array(Self.oneMebibyte.prefix(100_000)), throughPort: proxy.port)
+
+        #expect(first.reply == below.reply)
+        #expect(proxy.cuts == 0)
+
+        let second = try upload(Array(Self.oneMebibyte.prefix(300_000)), throughPort: proxy.port)
+
+        #expect(second.sentEverything)
+        #expect(second.replyBytes == Array(across.reply.utf8.prefix(1)))
+        #expect(proxy.cuts == 1)
+        try upstream.waitUntilFinished(connections: 2)
+        #expect(upstream.received == [below, across])
+        #expect(proxy.forwardedToUpstream == 400_000)
+    }
+
     @Test func stopEndsOpenConnectionsAndClosesThePort() throws {
         let upstream = try CountingUpstream()
         defer { upstream.stop() }
@@ -133,6 +181,9 @@ private struct UploadOutcome {
     var sentEverything: Bool
     /// What came back after the upload; `nil` when the connection failed or ended without an answer.
     var reply: String?
+    /// Every byte that came back before the connection ended, whether it ended cleanly or failed, so that a test can
+    /// see how much of a cut reply got through.
+    var replyBytes: [UInt8] = []
 }
 
 /// Sends `bytes`, half-closes to say the upload is complete and reads the answer.
@@ -142,8 +193,9 @@ private func upload(_ bytes: [UInt8], throughPort port: Int) throws -> UploadOut
     let sentEverything = bytes.withUnsafeBytes { sendAll($0, to: client) }
     guard sentEverything else { return UploadOutcome(sentEverything: false, reply: nil) }
     shutdown(client, Int32(SHUT_WR))
-    let reply = receiveAll(from: client).flatMap { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
-    return UploadOutcome(sentEverything: true, reply: reply)
+    let (replyBytes, endedCleanly) = receiveUntilEnd(from: client)
+    let reply = endedCleanly && !replyBytes.isEmpty ? String(decoding: replyBytes, as: UTF8.self) : nil
+    return UploadOutcome(sentEverything: true, reply: reply, replyBytes: replyBytes)
 }
 
 /// A server that reads what a client sends until the client half-closes, then answers with what it got, the way a
@@ -286,15 +338,16 @@ private func sendAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> B
     return true
 }
 
-/// Reads until the peer closes; `nil` when the connection fails instead, for example when it is reset.
-private func receiveAll(from descriptor: Int32) -> [UInt8]? {
+/// Reads until the peer closes or the connection fails, for example when it is reset, and tells which of the two
+/// happened.
+private func receiveUntilEnd(from descriptor: Int32) -> (bytes: [UInt8], endedCleanly: Bool) {
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     while true {
         let count = recv(descriptor, &buffer, buffer.count, 0)
         if count < 0 && errno == EINTR { continue }
-        guard count >= 0 else { return nil }
-        guard count > 0 else { return bytes }
+        guard count >= 0 else { return (bytes, false) }
+        guard count > 0 else { return (bytes, true) }
         bytes += buffer[..<count]
     }
 }
