@@ -46,7 +46,8 @@ public struct ImagePusher: Sendable {
         credentials: (credentials: RegistryCredentials, source: String)?
     ) throws(RegistryError) -> ImageReference {
         let layout = ImageLayout(directory: source.path)
-        let (entry, manifestBytes, blobs) = try Self.read(layout, tag: source.tag, context: source.description)
+        let contents = try Self.read(layout, tag: source.tag, context: source.description)
+        let blobs = contents.blobs
         let session = try RegistrySession(
             registry: destination.registry,
             apiHost: destination.apiHost,
@@ -72,26 +73,46 @@ public struct ImagePusher: Sendable {
             )
         }
         try uploadConcurrently(blobs, mountSources: mountSources, session: session)
-        let manifestDigest = try entry.validatedDigest(or: destination)
-        let reference = destination.tag ?? manifestDigest.description
+        // An index may only name manifests the repository has, so they go first, by digest.
+        for manifest in contents.platformManifests {
+            try store(manifest, as: manifest.digest.description, session: session, destination: destination)
+        }
+        try store(
+            contents.top,
+            as: destination.tag ?? contents.top.digest.description,
+            session: session,
+            destination: destination
+        )
+        return destination.with(digest: contents.top.digest)
+    }
+
+    private func store(
+        _ manifest: LayoutContents.Manifest,
+        as reference: String,
+        session: RegistrySession,
+        destination: ImageReference
+    ) throws(RegistryError) {
         let response = try session.send(
             method: "PUT",
             target: "/v2/\(destination.repository)/manifests/\(reference)",
-            headers: ["Content-Type": entry.mediaType],
-            body: .bytes(manifestBytes)
+            headers: ["Content-Type": manifest.mediaType],
+            body: .bytes(manifest.bytes)
         )
         guard response.status == 201 else {
-            throw session.failure(response, doing: "storing the manifest", context: destination.description)
-        }
-        if let stored = response.header("Docker-Content-Digest"), stored != manifestDigest.description {
-            throw RegistryError(
-                .invalidContent,
-                "the registry stored the manifest as \(stored), not \(manifestDigest); it rewrote the manifest",
+            throw session.failure(
+                response,
+                doing: "storing the manifest \(manifest.digest)",
                 context: destination.description
             )
         }
-        report(.manifest(manifestDigest, reference: reference))
-        return destination.with(digest: manifestDigest)
+        if let stored = response.header("Docker-Content-Digest"), stored != manifest.digest.description {
+            throw RegistryError(
+                .invalidContent,
+                "the registry stored the manifest as \(stored), not \(manifest.digest); it rewrote the manifest",
+                context: destination.description
+            )
+        }
+        report(.manifest(manifest.digest, reference: reference))
     }
 
     /// Uploads the blobs side by side, a few at a time, each worker on a session of its own; the manifest waits
@@ -197,28 +218,64 @@ public struct ImagePusher: Sendable {
     /// How many times one blob's upload may resume after a lost connection or a failed chunk.
     static let maximumRecoveries = 5
 
-    /// The index entry, the manifest's bytes, and its blobs in upload order: layers, then the config.
+    /// What a push sends from a layout: blobs, then the manifests of an index, then the tagged manifest or index.
+    private struct LayoutContents {
+        struct Manifest {
+            var mediaType: String
+            var digest: SHA256Digest
+            var bytes: [UInt8]
+        }
+
+        /// Layers, then configs, each once.
+        var blobs: [Blob] = []
+        /// The manifests an index lists; none for a single-platform image.
+        var platformManifests: [Manifest] = []
+        /// What the tag names: a manifest, or an index.
+        var top: Manifest
+    }
+
     private static func read(
         _ layout: ImageLayout,
         tag: String?,
         context: String
-    ) throws(RegistryError) -> (Descriptor, [UInt8], [Blob]) {
+    ) throws(RegistryError) -> LayoutContents {
         do {
             let entry = try layout.entry(tag: tag)
-            guard entry.mediaType == MediaType.imageManifest else {
+            let top = LayoutContents.Manifest(
+                mediaType: entry.mediaType,
+                digest: try entry.validatedDigest(),
+                bytes: try layout.read(entry)
+            )
+            var contents = LayoutContents(top: top)
+            switch entry.mediaType {
+            case MediaType.imageManifest:
+                contents.blobs = try blobs(of: top.bytes, in: layout)
+            case MediaType.imageIndex:
+                let index = try JSONDecoder().decode(ImageIndex.self, from: Data(top.bytes))
+                for descriptor in index.manifests {
+                    guard descriptor.mediaType == MediaType.imageManifest else {
+                        throw RegistryError(
+                            .invalidArgument,
+                            "the index lists a \(descriptor.mediaType); only indexes of image manifests can be pushed",
+                            context: context
+                        )
+                    }
+                    let bytes = try layout.read(descriptor)
+                    contents.platformManifests.append(
+                        .init(mediaType: descriptor.mediaType, digest: try descriptor.validatedDigest(), bytes: bytes)
+                    )
+                    for blob in try blobs(of: bytes, in: layout) where !contents.blobs.contains(blob) {
+                        contents.blobs.append(blob)
+                    }
+                }
+            default:
                 throw RegistryError(
                     .invalidArgument,
-                    "the image is a \(entry.mediaType); only single-platform images can be pushed yet",
+                    "the image is a \(entry.mediaType), which cannot be pushed; push an OCI manifest or index",
                     context: context
                 )
             }
-            let bytes = try layout.read(entry)
-            let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(bytes))
-            var blobs: [Blob] = []
-            for descriptor in manifest.layers + [manifest.config] {
-                blobs.append(try layout.blob(descriptor))
-            }
-            return (entry, bytes, blobs)
+            return contents
         } catch let error as ImageError {
             throw RegistryError(.fileSystem, error.message, context: error.context ?? context)
         } catch let error as RegistryError {
@@ -227,15 +284,11 @@ public struct ImagePusher: Sendable {
             throw RegistryError(.invalidContent, "the manifest cannot be read: \(error)", context: context)
         }
     }
-}
 
-extension Descriptor {
-    fileprivate func validatedDigest(or destination: ImageReference) throws(RegistryError) -> SHA256Digest {
-        do {
-            return try validatedDigest()
-        } catch {
-            throw RegistryError(.invalidContent, error.message, context: destination.description)
-        }
+    /// A manifest's blobs in upload order: layers, then the config.
+    private static func blobs(of manifest: [UInt8], in layout: ImageLayout) throws -> [Blob] {
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(manifest))
+        return try (manifest.layers + [manifest.config]).map { try layout.blob($0) }
     }
 }
 

@@ -1,3 +1,4 @@
+import AgnostDigest
 import AgnostImage
 import AgnostTestSupport
 import Foundation
@@ -24,6 +25,64 @@ final class ImageFixture {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// Adds an index under `tag` of two platforms: the packaged image as linux/amd64, and the same layers with a
+    /// config that says arm64 as linux/arm64.
+    ///
+    /// - Returns: the index's digest and the arm64 manifest's.
+    func addMultiPlatformIndex(tag: String) throws -> (index: SHA256Digest, arm64: SHA256Digest) {
+        let layout = ImageLayout(directory: self.layout)
+        let amd64 = try layout.entry(tag: "v1")
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(layout.read(amd64)))
+        var config = try JSONSerialization.jsonObject(with: Data(layout.read(manifest.config))) as! [String: Any]
+        config["architecture"] = "arm64"
+        let armConfig = Blob(bytes: Array(try JSONSerialization.data(withJSONObject: config, options: .sortedKeys)))
+        let armManifest = Blob(
+            bytes: Array(
+                try JSONEncoder().encode(
+                    ImageManifest(
+                        config: Descriptor(
+                            mediaType: MediaType.imageConfig,
+                            digest: armConfig.digest,
+                            size: armConfig.size
+                        ),
+                        layers: manifest.layers,
+                        annotations: nil
+                    )
+                )
+            )
+        )
+        let index = Blob(
+            bytes: Array(
+                try JSONEncoder().encode(
+                    ImageIndex(manifests: [
+                        Descriptor(
+                            mediaType: MediaType.imageManifest,
+                            digest: image.manifestDigest,
+                            size: amd64.size,
+                            platform: Platform(architecture: "amd64", os: "linux")
+                        ),
+                        Descriptor(
+                            mediaType: MediaType.imageManifest,
+                            digest: armManifest.digest,
+                            size: armManifest.size,
+                            platform: Platform(architecture: "arm64", os: "linux")
+                        ),
+                    ])
+                )
+            )
+        )
+        try layout.add(
+            [armConfig, armManifest, index],
+            entry: Descriptor(
+                mediaType: MediaType.imageIndex,
+                digest: index.digest,
+                size: index.size,
+                annotations: [AnnotationKey.refName: tag]
+            )
+        )
+        return (index.digest, armManifest.digest)
+    }
 
     /// The manifest digest of what `skopeo copy` makes of `reference` (`HOST/NAME:TAG`) in a new layout: the image
     /// as another client reads it back from the registry.
