@@ -28,7 +28,7 @@ enum RegistrySteps {
         do {
             let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
             let credentials = try config.credentials(for: destination.credentialKey, environment: environment)
-            let progress = PushProgressConsole()
+            let progress = TransferProgressConsole()
             let locations = BlobLocationCache(file: BlobLocationCache.defaultPath(environment: environment))
             let pusher = ImagePusher(locations: locations, report: progress.handle)
             let pushed = try pusher.push(
@@ -59,7 +59,7 @@ extension RegistrySteps {
         do {
             let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
             let locations = BlobLocationCache(file: BlobLocationCache.defaultPath(environment: environment))
-            let digest = try ImagePuller(locations: locations).pull(
+            let digest = try ImagePuller(locations: locations, report: TransferProgressConsole().handle).pull(
                 reference,
                 into: destination,
                 platform: platform,
@@ -87,11 +87,11 @@ extension RegistrySteps {
     }
 }
 
-/// Shows a push on stderr: on a terminal, a line per blob in flight redrawn in place with bytes and rate; elsewhere,
-/// as in CI logs, only a line per finished blob.
-final class PushProgressConsole: Sendable {
+/// Shows a push or a pull on stderr: on a terminal, a line per blob in flight redrawn in place with bytes and rate;
+/// elsewhere, as in CI logs, only a line per finished blob.
+final class TransferProgressConsole: Sendable {
     private struct Screen {
-        var board = PushProgressBoard()
+        var board = TransferProgressBoard()
         /// How many lines of blobs in flight are on screen, above the cursor.
         var drawn = 0
         var lastDraw: ContinuousClock.Instant?
@@ -101,8 +101,8 @@ final class PushProgressConsole: Sendable {
     private let interactive =
         isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"].map { $0 != "dumb" } ?? false
 
-    /// The pusher's report; it runs on the uploading threads.
-    func handle(_ event: PushEvent) {
+    /// The pusher's or puller's report; it runs on the threads that move the bytes.
+    func handle(_ event: TransferEvent) {
         screen.withLock { screen in
             let now = ContinuousClock.now
             let finished = screen.board.apply(event, at: now)

@@ -16,9 +16,14 @@ import Foundation
 public struct ImagePuller: Sendable {
     /// Where the pulled blobs are recorded, so that a push to another repository of the registry can mount them.
     public var locations: BlobLocationCache
+    private let report: @Sendable (TransferEvent) -> Void
 
-    public init(locations: BlobLocationCache = BlobLocationCache(file: nil)) {
+    public init(
+        locations: BlobLocationCache = BlobLocationCache(file: nil),
+        report: @escaping @Sendable (TransferEvent) -> Void = { _ in }
+    ) {
         self.locations = locations
+        self.report = report
     }
 
     /// This machine's platform, the default of `pull --platform`.
@@ -119,8 +124,12 @@ public struct ImagePuller: Sendable {
         reference: ImageReference
     ) throws(RegistryError) -> Blob {
         // Blobs are content-addressed, and the layout's were checked against their digest when they arrived.
-        if let present = try? layout.blob(descriptor) { return present }
-        let receiver = try BlobReceiver(descriptor, layout: layout, reference: reference)
+        if let present = try? layout.blob(descriptor) {
+            report(.blob(present.digest, size: present.size, .present, .zero))
+            return present
+        }
+        let start = ContinuousClock.now
+        let receiver = try BlobReceiver(descriptor, layout: layout, reference: reference, report: report)
         let target = "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
         var response = try session.send(method: "GET", target: target, receiver: receiver)
         if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location") {
@@ -131,6 +140,7 @@ public struct ImagePuller: Sendable {
         }
         let blob = try receiver.commit()
         locations.record(blob.digest, registry: reference.registry, repository: reference.repository)
+        report(.blob(blob.digest, size: blob.size, .downloaded, ContinuousClock.now - start))
         return blob
     }
 
@@ -155,17 +165,26 @@ public struct ImagePuller: Sendable {
     }
 }
 
-/// Writes a blob's response body into the layout as it arrives.
+/// Writes a blob's response body into the layout as it arrives, reporting how far it got.
 private final class BlobReceiver: ResponseReceiver {
     private let incoming: IncomingBlob
+    private let digest: SHA256Digest
     private let reference: ImageReference
+    private let report: @Sendable (TransferEvent) -> Void
     private(set) var failure: RegistryError?
 
     var expectedSize: Int64 { incoming.descriptor.size }
 
-    init(_ descriptor: Descriptor, layout: ImageLayout, reference: ImageReference) throws(RegistryError) {
+    init(
+        _ descriptor: Descriptor,
+        layout: ImageLayout,
+        reference: ImageReference,
+        report: @escaping @Sendable (TransferEvent) -> Void
+    ) throws(RegistryError) {
         self.reference = reference
+        self.report = report
         do {
+            digest = try descriptor.validatedDigest()
             incoming = try layout.receive(descriptor)
         } catch {
             throw RegistryError(.fileSystem, error.message, context: error.context ?? layout.directory)
@@ -185,6 +204,7 @@ private final class BlobReceiver: ResponseReceiver {
         guard failure == nil else { return false }
         do {
             try incoming.append(bytes)
+            report(.progress(digest, done: incoming.received, size: incoming.descriptor.size))
             return true
         } catch {
             failure = translated(error)

@@ -4,15 +4,6 @@ import AgnostImage
 import Foundation
 import Synchronization
 
-/// What the pusher reports while it works, from the threads that upload: progress while a blob's bytes go out,
-/// one event per finished blob, and the manifest.
-public enum PushEvent: Sendable {
-    /// `sent` of the blob's `size` bytes have been handed to the connection.
-    case progress(SHA256Digest, sent: Int64, size: Int64)
-    case blob(SHA256Digest, size: Int64, BlobUpload.Outcome, Duration)
-    case manifest(SHA256Digest, reference: String)
-}
-
 /// Pushes an image from an OCI layout to a registry: layers, then the config, then the manifest under the tag.
 ///
 /// ```swift
@@ -26,12 +17,12 @@ public struct ImagePusher: Sendable {
     public var chunkSize: Int64
     /// Where blobs were seen before, for mounting them; what this push stores is added.
     public var locations: BlobLocationCache
-    private let report: @Sendable (PushEvent) -> Void
+    private let report: @Sendable (TransferEvent) -> Void
 
     public init(
         chunkSize: Int64 = 32 << 20,
         locations: BlobLocationCache = BlobLocationCache(file: nil),
-        report: @escaping @Sendable (PushEvent) -> Void = { _ in }
+        report: @escaping @Sendable (TransferEvent) -> Void = { _ in }
     ) {
         self.chunkSize = chunkSize
         self.locations = locations
@@ -164,7 +155,7 @@ public struct ImagePusher: Sendable {
             outcome = try upload(blob, from: file, mountFrom: nil, with: session)
         }
         locations.record(blob.digest, registry: session.registry, repository: session.repository)
-        report(.blob(blob.digest, size: blob.size, outcome, ContinuousClock.now - start))
+        report(.blob(blob.digest, size: blob.size, TransferEvent.Outcome(outcome), ContinuousClock.now - start))
     }
 
     private func upload(
@@ -192,7 +183,7 @@ public struct ImagePusher: Sendable {
                     headers: request.headers,
                     body: request.body.map { .file(path: file, range: $0) },
                     retry: request.method != .patch,
-                    uploadProgress: { [report] in report(.progress(blob.digest, sent: offset + $0, size: blob.size)) }
+                    uploadProgress: { [report] in report(.progress(blob.digest, done: offset + $0, size: blob.size)) }
                 )
                 guard sent.status < 400 || sent.status == 404 || sent.status == 416 else {
                     throw session.failure(sent, doing: "uploading \(blob.digest)")

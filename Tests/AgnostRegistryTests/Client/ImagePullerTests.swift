@@ -48,20 +48,31 @@ struct ImagePullerTests {
         let output = LayoutReference(transport: .layout, path: "\(image.folder)/pulled", tag: "v1")
         let reference = try ImageReference(parsing: "\(registry.host)/team/base:v1")
         let platform = Platform(architecture: "amd64", os: "linux")
-        _ = try ImagePuller(locations: locations).pull(
+        let events = Outcomes()
+        let progress = Events()
+        _ = try ImagePuller(
+            locations: locations,
+            report: {
+                events.record($0); progress.record($0)
+            }
+        ).pull(
             reference,
             into: output,
             platform: platform,
             plainHTTP: true,
             credentials: nil
         )
+        #expect(events.all == [.downloaded, .downloaded, .downloaded])
+        let system = image.image.manifest.layers[0]
+        #expect(progress.progress(of: system.digestValue).last == system.size)
         let first = registry.requests
         #expect(first.filter { $0.hasPrefix("GET /v2/team/base/blobs/sha256:") }.count == 3)
         for layer in image.image.manifest.layers {
             #expect(locations.repositories(holding: layer.digestValue, registry: registry.host) == ["team/base"])
         }
 
-        let digest = try ImagePuller().pull(
+        let again = Outcomes()
+        let digest = try ImagePuller(report: again.record).pull(
             reference,
             into: output,
             platform: platform,
@@ -69,6 +80,7 @@ struct ImagePullerTests {
             credentials: nil
         )
         #expect(digest == image.image.manifestDigest)
+        #expect(again.all == [.present, .present, .present])
         let second = Array(registry.requests.dropFirst(first.count))
         #expect(second.filter { $0.contains("/blobs/") }.isEmpty, "\(second)")
         #expect(second.contains("GET /v2/team/base/manifests/v1"))

@@ -387,27 +387,27 @@ struct ImagePusherTests {
 
 /// The outcomes a pusher reports, in order.
 final class Outcomes: Sendable {
-    private let outcomes = Mutex<[BlobUpload.Outcome]>([])
+    private let outcomes = Mutex<[TransferEvent.Outcome]>([])
 
-    var all: [BlobUpload.Outcome] { outcomes.withLock { $0 } }
+    var all: [TransferEvent.Outcome] { outcomes.withLock { $0 } }
 
-    func record(_ event: PushEvent) {
+    func record(_ event: TransferEvent) {
         if case .blob(_, _, let outcome, _) = event { outcomes.withLock { $0.append(outcome) } }
     }
 }
 
-/// Every event a pusher reports, in order.
+/// Every event a pusher or puller reports, in order.
 final class Events: Sendable {
-    private let events = Mutex<[PushEvent]>([])
+    private let events = Mutex<[TransferEvent]>([])
 
-    func record(_ event: PushEvent) { events.withLock { $0.append(event) } }
+    func record(_ event: TransferEvent) { events.withLock { $0.append(event) } }
 
-    /// The `sent` of each progress event of a blob.
+    /// The `done` of each progress event of a blob.
     func progress(of digest: SHA256Digest) -> [Int64] {
         events.withLock { events in
             events.compactMap { event in
-                guard case .progress(digest, let sent, _) = event else { return nil }
-                return sent
+                guard case .progress(digest, let done, _) = event else { return nil }
+                return done
             }
         }
     }

@@ -1,18 +1,18 @@
 import AgnostDigest
 
-/// What a push looks like on screen: a line per blob in flight, with bytes sent and the rate, and a line for good
-/// when a blob or the manifest is done. It only keeps the state and words the lines; the caller decides where they
+/// What a push or a pull looks like on screen: a line per blob in flight, with its bytes so far and the rate, and a
+/// line for good when a blob or a manifest is done. It only keeps the state and words the lines; the caller decides where they
 /// go: redrawn in place on a terminal, or the finished ones alone into a log.
 ///
 /// ```swift
-/// var board = PushProgressBoard()
-/// let done = board.apply(.progress(digest, sent: 4_000_000, size: 8_800_000), at: .now)   // []
+/// var board = TransferProgressBoard()
+/// let done = board.apply(.progress(digest, done: 4_000_000, size: 8_800_000), at: .now)   // []
 /// board.activeLines   // ["  blob 3f2a9c1b0d4e   4.0 MB / 8.8 MB  12.1 MB/s"]
 /// ```
-public struct PushProgressBoard: Sendable {
+public struct TransferProgressBoard: Sendable {
     private struct Transfer: Sendable {
         var digest: SHA256Digest
-        var sent: Int64
+        var done: Int64
         var size: Int64
         var start: ContinuousClock.Instant
         var latest: ContinuousClock.Instant
@@ -24,24 +24,25 @@ public struct PushProgressBoard: Sendable {
     public init() {}
 
     /// Takes an event; returns the lines it finished, to print for good.
-    public mutating func apply(_ event: PushEvent, at now: ContinuousClock.Instant) -> [String] {
+    public mutating func apply(_ event: TransferEvent, at now: ContinuousClock.Instant) -> [String] {
         switch event {
-        case .progress(let digest, let sent, let size):
+        case .progress(let digest, let done, let size):
             if let index = transfers.firstIndex(where: { $0.digest == digest }) {
-                transfers[index].sent = sent
+                transfers[index].done = done
                 transfers[index].latest = now
             } else {
-                transfers.append(Transfer(digest: digest, sent: sent, size: size, start: now, latest: now))
+                transfers.append(Transfer(digest: digest, done: done, size: size, start: now, latest: now))
             }
             return []
         case .blob(let digest, let size, let outcome, let elapsed):
             transfers.removeAll { $0.digest == digest }
+            let timing = "in \(DisplayFormat.format(elapsed))\(Self.rate(size, in: elapsed).map { " at \($0)" } ?? "")"
             let what =
                 switch outcome {
                 case .present: "already there"
                 case .mounted: "mounted from another repository"
-                case .uploaded:
-                    "uploaded in \(DisplayFormat.format(elapsed))\(Self.rate(size, in: elapsed).map { " at \($0)" } ?? "")"
+                case .downloaded: "downloaded \(timing)"
+                case .uploaded: "uploaded \(timing)"
                 }
             return ["  blob \(digest.hexString.prefix(12)) \(DisplayFormat.format(bytes: size)) \(what)"]
         case .manifest(let digest, let reference):
@@ -49,12 +50,12 @@ public struct PushProgressBoard: Sendable {
         }
     }
 
-    /// A line per blob whose bytes are going out: how far it is and how fast it goes.
+    /// A line per blob whose bytes are on the way: how far it is and how fast it goes.
     public var activeLines: [String] {
         transfers.map { transfer in
-            let rate = Self.rate(transfer.sent, in: transfer.latest - transfer.start).map { "  \($0)" } ?? ""
+            let rate = Self.rate(transfer.done, in: transfer.latest - transfer.start).map { "  \($0)" } ?? ""
             return "  blob \(transfer.digest.hexString.prefix(12)) "
-                + "\(DisplayFormat.format(bytes: transfer.sent)) / \(DisplayFormat.format(bytes: transfer.size))\(rate)"
+                + "\(DisplayFormat.format(bytes: transfer.done)) / \(DisplayFormat.format(bytes: transfer.size))\(rate)"
         }
     }
 

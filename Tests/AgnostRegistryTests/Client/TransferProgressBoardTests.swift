@@ -3,16 +3,16 @@ import Testing
 
 @testable import AgnostRegistry
 
-struct PushProgressBoardTests {
+struct TransferProgressBoardTests {
     let layer = SHA256.hash("layer".utf8)
     let config = SHA256.hash("config".utf8)
     let start = ContinuousClock.now
 
     @Test func blobsInFlightShowBytesAndRateInTheOrderTheyStarted() {
-        var board = PushProgressBoard()
-        #expect(board.apply(.progress(layer, sent: 0, size: 8_800_000), at: start).isEmpty)
-        #expect(board.apply(.progress(config, sent: 500, size: 1_200), at: start + .milliseconds(10)).isEmpty)
-        #expect(board.apply(.progress(layer, sent: 4_000_000, size: 8_800_000), at: start + .seconds(2)).isEmpty)
+        var board = TransferProgressBoard()
+        #expect(board.apply(.progress(layer, done: 0, size: 8_800_000), at: start).isEmpty)
+        #expect(board.apply(.progress(config, done: 500, size: 1_200), at: start + .milliseconds(10)).isEmpty)
+        #expect(board.apply(.progress(layer, done: 4_000_000, size: 8_800_000), at: start + .seconds(2)).isEmpty)
         #expect(
             board.activeLines == [
                 "  blob \(layer.hexString.prefix(12)) 4.0 MB / 8.8 MB  2.0 MB/s",
@@ -22,8 +22,8 @@ struct PushProgressBoardTests {
     }
 
     @Test func aFinishedBlobLeavesTheBoardWithALineForGood() {
-        var board = PushProgressBoard()
-        _ = board.apply(.progress(layer, sent: 100, size: 8_800_000), at: start)
+        var board = TransferProgressBoard()
+        _ = board.apply(.progress(layer, done: 100, size: 8_800_000), at: start)
         let uploaded = board.apply(.blob(layer, size: 8_800_000, .uploaded, .milliseconds(1_400)), at: start)
         #expect(uploaded == ["  blob \(layer.hexString.prefix(12)) 8.8 MB uploaded in 1.4 s at 6.3 MB/s"])
         #expect(board.activeLines.isEmpty)
@@ -34,6 +34,10 @@ struct PushProgressBoardTests {
         #expect(
             board.apply(.blob(config, size: 1_200, .mounted, .milliseconds(3)), at: start)
                 == ["  blob \(config.hexString.prefix(12)) 1.2 kB mounted from another repository"]
+        )
+        #expect(
+            board.apply(.blob(layer, size: 2_000_000, .downloaded, .seconds(2)), at: start)
+                == ["  blob \(layer.hexString.prefix(12)) 2.0 MB downloaded in 2.0 s at 1.0 MB/s"]
         )
         #expect(
             board.apply(.manifest(layer, reference: "v1"), at: start) == [
