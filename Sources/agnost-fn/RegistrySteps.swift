@@ -114,12 +114,22 @@ final class TransferProgressConsole: Sendable {
             if finished.isEmpty, let last = screen.lastDraw, now - last < .milliseconds(100) { return }
             let active = screen.board.activeLines
             let escape = "\u{1B}["
+            // A line wider than the terminal would wrap, and moving up by the number of lines drawn would then
+            // land in the wrong place.
+            let width = Self.terminalWidth()
             var text = screen.drawn > 0 ? "\(escape)\(screen.drawn)A" : ""
-            for line in finished + active { text += "\r\(escape)2K\(line)\n" }
+            for line in finished + active { text += "\r\(escape)2K\(line.prefix(width - 1))\n" }
             text += "\(escape)J"
             FileHandle.standardError.write(Data(text.utf8))
             screen.drawn = active.count
             screen.lastDraw = now
         }
+    }
+
+    /// The columns of the terminal on stderr, or 80 when it does not say.
+    private static func terminalWidth() -> Int {
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 1 else { return 80 }
+        return Int(size.ws_col)
     }
 }

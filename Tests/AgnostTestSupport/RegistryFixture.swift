@@ -24,11 +24,13 @@ public final class RegistryFixture: @unchecked Sendable {
     ///   - tokenAuth: authenticate through a token issuer (Bearer) rather than htpasswd (Basic).
     ///   - pullOnly: users whose tokens grant `pull` alone, whatever they ask for.
     ///   - identityTokens: refresh tokens (token → user) the issuer takes in Docker's OAuth2 grant.
+    ///   - noAccess: repositories (user → names) a user's tokens grant nothing on.
     public init(
         users: [String: String] = [:],
         tokenAuth: Bool = false,
         pullOnly: Set<String> = [],
-        identityTokens: [String: String] = [:]
+        identityTokens: [String: String] = [:],
+        noAccess: [String: [String]] = [:]
     ) throws {
         try FileManager.default.createDirectory(atPath: "\(folder)/storage", withIntermediateDirectories: true)
         port = try Self.freePort()
@@ -49,6 +51,7 @@ public final class RegistryFixture: @unchecked Sendable {
                 decoding: try JSONSerialization.data(withJSONObject: identityTokens),
                 as: UTF8.self
             )
+            let noAccess = String(decoding: try JSONSerialization.data(withJSONObject: noAccess), as: UTF8.self)
             let pullOnly = String(
                 decoding: try JSONSerialization.data(withJSONObject: pullOnly.sorted()),
                 as: UTF8.self
@@ -57,7 +60,7 @@ public final class RegistryFixture: @unchecked Sendable {
             issuer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             issuer.arguments = [
                 "python3", script, "\(issuerPort)", "\(folder)/issuer.key", "\(folder)/issuer.crt", "agnost-registry",
-                "agnost-test-issuer", users, pullOnly, identityTokens,
+                "agnost-test-issuer", users, pullOnly, identityTokens, noAccess,
             ]
             try issuer.run()
             self.issuer = issuer

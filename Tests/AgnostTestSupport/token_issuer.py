@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small token issuer for docker-registry's `auth: token`, for tests only.
 
-    token_issuer.py PORT KEY CERT SERVICE ISSUER USERS_JSON [PULL_ONLY_JSON [REFRESH_TOKENS_JSON]]
+    token_issuer.py PORT KEY CERT SERVICE ISSUER USERS_JSON [PULL_ONLY_JSON [REFRESH_TOKENS_JSON [NO_ACCESS_JSON]]]
 
 Answers GET /token?service=…&scope=repository:NAME:ACTIONS with a JWT signed (RS256, by `openssl dgst`) with KEY,
 carrying CERT in its x5c header, which the registry checks against its rootcertbundle. Users listed in USERS_JSON
@@ -10,6 +10,7 @@ PULL_ONLY_JSON, who get `pull` alone, as a real token service grants no more tha
 401. POST /token takes the OAuth2 refresh-token grant Docker uses for identity tokens: a form with
 grant_type=refresh_token, a refresh_token listed in REFRESH_TOKENS_JSON (token → user), service and a space-separated
 scope, answered with an access_token; an unknown refresh token gets a 400 invalid_grant, as OAuth2 says.
+NO_ACCESS_JSON (user → repositories) names repositories a user gets no action on at all.
 """
 import base64
 import json
@@ -24,6 +25,7 @@ PORT, KEY, CERT, SERVICE, ISSUER = sys.argv[1], sys.argv[2], sys.argv[3], sys.ar
 USERS = json.loads(sys.argv[6])
 PULL_ONLY = set(json.loads(sys.argv[7])) if len(sys.argv) > 7 else set()
 REFRESH_TOKENS = json.loads(sys.argv[8]) if len(sys.argv) > 8 else {}
+NO_ACCESS = json.loads(sys.argv[9]) if len(sys.argv) > 9 else {}
 
 
 def b64url(data):
@@ -83,7 +85,8 @@ class Issuer(BaseHTTPRequestHandler):
         access = []
         for scope in scopes:
             kind, name, actions = scope.split(":")
-            granted = [action for action in actions.split(",") if user not in PULL_ONLY or action == "pull"]
+            granted = [action for action in actions.split(",")
+                       if (user not in PULL_ONLY or action == "pull") and name not in NO_ACCESS.get(user, [])]
             access.append({"type": kind, "name": name, "actions": granted})
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(certificate_der()).decode()]}

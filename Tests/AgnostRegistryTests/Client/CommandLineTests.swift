@@ -126,6 +126,25 @@ struct CommandLineTests {
         #expect(run.standardOutput.contains(" / \(DisplayFormat.format(bytes: system.size))"), "\(run.standardOutput)")
         #expect(run.standardOutput.contains("\(shown)\(DisplayFormat.format(bytes: system.size)) uploaded in "))
         #expect(run.standardOutput.contains("\(registry.host)/tty:v1@\(image.image.manifestDigest)"))
+
+        // On a narrow terminal the redrawn lines are cut to its width, so that none wraps. A cache of its own keeps
+        // the blobs from being mounted from the push above, so that they upload and show lines in flight.
+        environment["XDG_CACHE_HOME"] = "\(image.folder)/narrow-cache"
+        let narrow = try Self.agnost(
+            [],
+            environment: environment,
+            executable: "/usr/bin/script",
+            arguments: [
+                "-qefc", "stty cols 40; \(command.replacingOccurrences(of: "/tty'", with: "/narrow'"))", "/dev/null",
+            ]
+        )
+        #expect(narrow.status == 0, "\(narrow.standardOutput)")
+        let drawn = narrow.standardOutput.components(separatedBy: "\u{1B}[2K").dropFirst()
+            .map { $0.prefix { !$0.isNewline && $0 != "\u{1B}" } }
+        #expect(!drawn.isEmpty)
+        #expect(drawn.allSatisfy { $0.count <= 39 }, "\(drawn)")
+        #expect(drawn.contains { $0.count == 39 }, "the finished lines are longer than 39 columns, so some were cut")
+        #expect(drawn.contains { $0.hasPrefix(shown) && $0.contains(" / ") }, "a line in flight")
     }
 
     @Test func aCredentialHelperSuppliesTheCredentials() throws {

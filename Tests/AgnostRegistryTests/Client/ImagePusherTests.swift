@@ -205,6 +205,40 @@ struct ImagePusherTests {
         #expect(registry.requests.filter { $0.contains("&from=gone") }.count == 2)
     }
 
+    @Test func credentialsThatMayNotReadTheMountSourceUploadInstead() throws {
+        let registry = try RegistryFixture(
+            users: ["ivan": "pw", "judy": "pw"],
+            tokenAuth: true,
+            noAccess: ["judy": ["team/base"]]
+        )
+        let image = try ImageFixture()
+        let locations = BlobLocationCache(file: nil)
+        _ = try ImagePusher(locations: locations).push(
+            from: Self.source(image),
+            to: try ImageReference(parsing: "\(registry.host)/team/base:v1"),
+            plainHTTP: true,
+            credentials: (RegistryCredentials(username: "ivan", secret: "pw"), "a test")
+        )
+        let outcomes = Outcomes()
+        let pushed = try ImagePusher(locations: locations, report: outcomes.record).push(
+            from: Self.source(image),
+            to: try ImageReference(parsing: "\(registry.host)/judy/app:v1"),
+            plainHTTP: true,
+            credentials: (RegistryCredentials(username: "judy", secret: "pw"), "a test")
+        )
+        #expect(pushed.digest == image.image.manifestDigest)
+        #expect(outcomes.all == [.uploaded, .uploaded, .uploaded])
+        #expect(registry.requests.contains { $0.hasPrefix("POST /v2/judy/app/blobs/uploads/?mount=") })
+        let pulled = try ImagePuller().pull(
+            try ImageReference(parsing: "\(registry.host)/judy/app:v1"),
+            into: LayoutReference(transport: .layout, path: "\(image.folder)/judy"),
+            platform: Platform(architecture: "amd64", os: "linux"),
+            plainHTTP: true,
+            credentials: (RegistryCredentials(username: "judy", secret: "pw"), "a test")
+        )
+        #expect(pulled == image.image.manifestDigest)
+    }
+
     @Test func progressIsReportedForEveryUploadedBlobUpToItsSize() throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
