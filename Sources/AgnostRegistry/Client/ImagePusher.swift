@@ -4,7 +4,9 @@ import AgnostImage
 import Foundation
 import Synchronization
 
-/// Pushes an image from an OCI layout to a registry: layers, then the config, then the manifest under the tag.
+/// Pushes an image from an OCI layout to a registry: layers, then configs, then the manifest under the tag, or for
+/// a multi-platform index each platform's manifest by digest and then the index under the tag. Blobs the repository
+/// has are skipped, and blobs ``locations`` knows in another repository of the registry are mounted from there.
 ///
 /// ```swift
 /// let pushed = try ImagePusher().push(
@@ -29,7 +31,7 @@ public struct ImagePusher: Sendable {
         self.report = report
     }
 
-    /// - Returns: the reference pushed, pinned by the manifest digest.
+    /// - Returns: the reference pushed, pinned by the digest of the manifest or index the tag names.
     public func push(
         from source: LayoutReference,
         to destination: ImageReference,
