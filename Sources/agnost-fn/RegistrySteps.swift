@@ -5,7 +5,8 @@ import ArgumentParser
 import Foundation
 import Synchronization
 
-/// Pushing as `push` and `build --push` do it: credentials from Docker's configuration, one line per blob.
+/// Pushing and pulling as `push`, `pull` and `build` do them: credentials from Docker's configuration, blob
+/// locations from the user's cache, progress on stderr.
 enum RegistrySteps {
     static func reference(_ text: String, option: String, defaultTag: String?) throws -> ImageReference {
         do throws(RegistryError) {
@@ -23,42 +24,28 @@ enum RegistrySteps {
 
     static func push(_ source: LayoutReference, to destination: ImageReference, insecure: Bool) throws -> ImageReference
     {
-        let environment = ProcessInfo.processInfo.environment
         let start = ContinuousClock.now
-        do {
-            let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
-            let credentials = try config.credentials(for: destination.credentialKey, environment: environment)
-            let progress = TransferProgressConsole()
-            let locations = BlobLocationCache(file: BlobLocationCache.defaultPath(environment: environment))
-            let pusher = ImagePusher(locations: locations, report: progress.handle)
+        return try transfer { config, locations, environment throws(RegistryError) in
+            let pusher = ImagePusher(locations: locations, report: TransferProgressConsole().handle)
             let pushed = try pusher.push(
                 from: source,
                 to: destination,
                 plainHTTP: insecure || destination.isLocal,
-                credentials: credentials
+                credentials: try config.credentials(for: destination.credentialKey, environment: environment)
             )
             Console.status("pushed \(source) to \(destination) in \(Console.format(ContinuousClock.now - start))")
-            save(locations)
             return pushed
-        } catch {
-            Console.error(error.description)
-            throw ExitCode.failure
         }
     }
-}
 
-extension RegistrySteps {
     static func pull(
         _ reference: ImageReference,
         into destination: LayoutReference,
         platform: Platform,
         insecure: Bool
     ) throws -> SHA256Digest {
-        let environment = ProcessInfo.processInfo.environment
         let start = ContinuousClock.now
-        do {
-            let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
-            let locations = BlobLocationCache(file: BlobLocationCache.defaultPath(environment: environment))
+        return try transfer { config, locations, environment throws(RegistryError) in
             let digest = try ImagePuller(locations: locations, report: TransferProgressConsole().handle).pull(
                 reference,
                 into: destination,
@@ -67,16 +54,28 @@ extension RegistrySteps {
                 credentials: try config.credentials(for: reference.credentialKey, environment: environment)
             )
             Console.status("pulled \(reference) into \(destination) in \(Console.format(ContinuousClock.now - start))")
-            save(locations)
             return digest
+        }
+    }
+
+    /// Runs a push or a pull with what both need: Docker's configuration, and the blob locations, saved when the
+    /// transfer succeeds. A failure becomes an error line and exit status 1.
+    private static func transfer<Result>(
+        _ body: (DockerConfig, BlobLocationCache, [String: String]) throws(RegistryError) -> Result
+    ) throws -> Result {
+        let environment = ProcessInfo.processInfo.environment
+        do throws(RegistryError) {
+            let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
+            let locations = BlobLocationCache(file: BlobLocationCache.defaultPath(environment: environment))
+            let result = try body(config, locations, environment)
+            save(locations)
+            return result
         } catch {
             Console.error(error.description)
             throw ExitCode.failure
         }
     }
-}
 
-extension RegistrySteps {
     /// A cache that cannot be written costs later pushes a mount, not this command its result.
     private static func save(_ locations: BlobLocationCache) {
         do throws(RegistryError) {

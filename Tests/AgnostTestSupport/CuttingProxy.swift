@@ -43,11 +43,11 @@ public final class CuttingProxy: Sendable {
     ///     whole, so the upstream gets the entire request. Only the first connection to reach it is marked; should
     ///     that connection end before the upstream answers, for instance because `cutAfter` cuts it, no reply is
     ///     cut. `nil` never cuts a reply. Must not be negative.
-    /// - Throws: `CuttingProxyError` when the listening socket cannot be set up.
+    /// - Throws: `LoopbackSocketError` when the listening socket cannot be set up.
     public init(upstreamPort: Int, cutAfter: Int64? = nil, cutReplyAfter: Int64? = nil) throws {
         precondition((cutAfter ?? 0) >= 0, "cutAfter must not be negative")
         precondition((cutReplyAfter ?? 0) >= 0, "cutReplyAfter must not be negative")
-        let listener = try ListeningSocket()
+        let listener = try LoopbackListener()
         port = listener.port
         relay = Relay(upstreamPort: upstreamPort, cutAfter: cutAfter, cutReplyAfter: cutReplyAfter)
         relay.start(acceptingOn: listener.descriptor)
@@ -71,18 +71,6 @@ public final class CuttingProxy: Sendable {
     /// port refuses connections once this returns. Calling it again does nothing.
     public func stop() {
         relay.stop()
-    }
-}
-
-/// Why a `CuttingProxy` could not start listening.
-public struct CuttingProxyError: Error, CustomStringConvertible {
-    /// The failing call and the system's reason, e.g. `bind(127.0.0.1:0): Address already in use (errno 98)`.
-    public let description: String
-
-    /// Reads `errno` at once, before anything else can overwrite it.
-    init(call: String) {
-        let code = errno
-        description = "\(call): \(String(cString: strerror(code))) (errno \(code))"
     }
 }
 
@@ -181,7 +169,7 @@ private final class Relay: Sendable {
                 state.connections += 1
                 return state.connections
             }
-            guard let upstream = connectToLoopback(port: upstreamPort) else {
+            guard let upstream = LoopbackSocket.connect(port: upstreamPort) else {
                 close(client)
                 continue
             }
@@ -220,7 +208,7 @@ private final class Relay: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 1)
         defer { buffer.deallocate() }
         while true {
-            let received = receive(from: source, into: buffer)
+            let received = LoopbackSocket.receive(from: source, into: buffer)
             if received == 0 {
                 shutdown(destination, Int32(SHUT_WR))
                 return
@@ -234,7 +222,7 @@ private final class Relay: Sendable {
                 ? admit(received, on: connection)
                 : admitReply(UnsafeRawBufferPointer(rebasing: buffer[..<received]), on: connection)
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<admission.bytesToRelay])
-            guard sendAll(bytes, to: destination) else {
+            guard LoopbackSocket.sendAll(bytes, to: destination) else {
                 drop(connection)
                 return
             }
@@ -300,96 +288,4 @@ private final class Relay: Sendable {
         close(connection.client)
         close(connection.upstream)
     }
-}
-
-/// A TCP socket listening on `127.0.0.1` at a port the system picked.
-private struct ListeningSocket {
-    let descriptor: Int32
-    let port: Int
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw CuttingProxyError(call: "socket") }
-        do {
-            var address = loopbackAddress(port: 0)
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            try withUnsafeMutablePointer(to: &address) { pointer in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                    guard bind(descriptor, address, length) == 0 else {
-                        throw CuttingProxyError(call: "bind(127.0.0.1:0)")
-                    }
-                    guard getsockname(descriptor, address, &length) == 0 else {
-                        throw CuttingProxyError(call: "getsockname")
-                    }
-                }
-            }
-            guard listen(descriptor, SOMAXCONN) == 0 else { throw CuttingProxyError(call: "listen") }
-            self.descriptor = descriptor
-            port = Int(UInt16(bigEndian: address.sin_port))
-        } catch {
-            close(descriptor)
-            throw error
-        }
-    }
-}
-
-private func loopbackAddress(port: Int) -> sockaddr_in {
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-    return address
-}
-
-/// Returns a connected socket, or `nil` when the upstream is not there; the proxy then closes the client's
-/// connection, much as a real network path to a dead server would.
-private func connectToLoopback(port: Int) -> Int32? {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { return nil }
-    var address = loopbackAddress(port: port)
-    let result = withUnsafePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-            connect(descriptor, address, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    guard result == 0 || (errno == EINTR && finishInterruptedConnect(descriptor)) else {
-        close(descriptor)
-        return nil
-    }
-    return descriptor
-}
-
-/// After a signal interrupts `connect`, the handshake carries on in the kernel and calling `connect` again fails, so
-/// this waits for the handshake to end and reads its outcome instead.
-private func finishInterruptedConnect(_ descriptor: Int32) -> Bool {
-    var request = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-    while poll(&request, 1, -1) < 0 {
-        guard errno == EINTR else { return false }
-    }
-    var error: Int32 = 0
-    var length = socklen_t(MemoryLayout<Int32>.size)
-    return getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0
-}
-
-/// Returns the number of bytes read, 0 at the end of the stream, or -1 on an error other than an interruption.
-private func receive(from descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
-    while true {
-        let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
-        guard count < 0 && errno == EINTR else { return count }
-    }
-}
-
-/// `send` may take only part of the bytes; `MSG_NOSIGNAL` turns a vanished peer into an error rather than a SIGPIPE
-/// that would end the whole test process.
-private func sendAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
-    var offset = 0
-    while offset < bytes.count {
-        let sent = send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-        if sent < 0 {
-            guard errno == EINTR else { return false }
-            continue
-        }
-        offset += sent
-    }
-    return true
 }

@@ -1,4 +1,5 @@
 import AgnostDigest
+import Foundation
 
 /// A blob arriving into an OCI layout, from a registry say: its bytes go to a staged file next to where the blob
 /// belongs, hashed on the way, and take that place only once they match the descriptor's digest and size. Dropping
@@ -11,7 +12,8 @@ import AgnostDigest
 /// ```
 public final class IncomingBlob {
     public let descriptor: Descriptor
-    private let digest: SHA256Digest
+    /// The descriptor's digest, checked to name a blob file.
+    public let digest: SHA256Digest
     private let destination: String
     private var file: StagedOutputFile
     private var hasher = SHA256Hasher()
@@ -21,7 +23,10 @@ public final class IncomingBlob {
     init(descriptor: Descriptor, layout: ImageLayout) throws(ImageError) {
         self.descriptor = descriptor
         digest = try descriptor.validatedDigest()
-        try layout.prepareForWriting()
+        // Every blob of a pull comes through here; once the folder is a layout, that is all there is to check.
+        if !FileManager.default.fileExists(atPath: layout.path(ImageLayout.layoutMarker)) {
+            try layout.prepareForWriting()
+        }
         destination = layout.path("blobs/sha256/\(digest.hexString)")
         file = try StagedOutputFile(destination: destination)
     }
@@ -42,6 +47,7 @@ public final class IncomingBlob {
 
     /// Drops what arrived so far, for a transfer that starts again.
     public func restart() throws(ImageError) {
+        guard received > 0 else { return }
         file = try StagedOutputFile(destination: destination)
         hasher = SHA256Hasher()
         received = 0

@@ -19,12 +19,7 @@ public enum TokenRequest {
     /// mounted), so that one token serves the whole session; and the challenge's own space-separated `scope`, which
     /// names what the refused request needed. Each becomes a `scope` parameter, as the token protocol expects.
     public static func tokenURL(challenge: AuthChallenge, scopes: [String]) -> String? {
-        guard let realm = challenge.parameters["realm"], var components = URLComponents(string: realm),
-            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = components.host, !host.isEmpty
-        else {
-            return nil
-        }
+        guard var components = realm(of: challenge) else { return nil }
         var query: [String] = []
         if let service = challenge.parameters["service"], !service.isEmpty {
             query.append("service=\(encoded(service))")
@@ -51,15 +46,24 @@ public enum TokenRequest {
         refreshToken: String,
         clientID: String
     ) -> (url: String, form: String)? {
-        guard let realm = challenge.parameters["realm"], tokenURL(challenge: challenge, scopes: []) != nil else {
-            return nil
-        }
+        guard let realm = realm(of: challenge)?.string else { return nil }
         var fields = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
         if let service = challenge.parameters["service"], !service.isEmpty { fields.append(("service", service)) }
         fields.append(("client_id", clientID))
         let asked = allScopes(challenge: challenge, scopes: scopes)
         if !asked.isEmpty { fields.append(("scope", asked.joined(separator: " "))) }
         return (realm, fields.map { "\($0)=\(encoded($1))" }.joined(separator: "&"))
+    }
+
+    /// The challenge's realm, when it is an http(s) URL with a host.
+    private static func realm(of challenge: AuthChallenge) -> URLComponents? {
+        guard let realm = challenge.parameters["realm"], let components = URLComponents(string: realm),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
+        else {
+            return nil
+        }
+        return components
     }
 
     /// `scopes`, then the challenge's own, each once.

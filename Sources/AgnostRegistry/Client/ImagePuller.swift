@@ -168,7 +168,6 @@ public struct ImagePuller: Sendable {
 /// Writes a blob's response body into the layout as it arrives, reporting how far it got.
 private final class BlobReceiver: ResponseReceiver {
     private let incoming: IncomingBlob
-    private let digest: SHA256Digest
     private let reference: ImageReference
     private let report: @Sendable (TransferEvent) -> Void
     private(set) var failure: RegistryError?
@@ -184,7 +183,6 @@ private final class BlobReceiver: ResponseReceiver {
         self.reference = reference
         self.report = report
         do {
-            digest = try descriptor.validatedDigest()
             incoming = try layout.receive(descriptor)
         } catch {
             throw RegistryError(.fileSystem, error.message, context: error.context ?? layout.directory)
@@ -204,7 +202,7 @@ private final class BlobReceiver: ResponseReceiver {
         guard failure == nil else { return false }
         do {
             try incoming.append(bytes)
-            report(.progress(digest, done: incoming.received, size: incoming.descriptor.size))
+            report(.progress(incoming.digest, done: incoming.received, size: incoming.descriptor.size))
             return true
         } catch {
             failure = translated(error)

@@ -1,5 +1,6 @@
 import AgnostDigest
 import AgnostImage
+import AgnostRegistry
 import AgnostTestSupport
 import Foundation
 
@@ -82,6 +83,21 @@ final class ImageFixture {
             )
         )
         return (index.digest, armManifest.digest)
+    }
+
+    /// Pushes the image the layout tags `tag` to `reference` over plain HTTP, as the registry tests do.
+    func push(
+        to reference: String,
+        tag: String = "v1",
+        with pusher: ImagePusher = ImagePusher(),
+        credentials: (credentials: RegistryCredentials, source: String)? = nil
+    ) throws -> ImageReference {
+        try pusher.push(
+            from: LayoutReference(transport: .layout, path: layout, tag: tag),
+            to: try ImageReference(parsing: reference),
+            plainHTTP: true,
+            credentials: credentials
+        )
     }
 
     /// The manifest digest of what `skopeo copy` makes of `reference` (`HOST/NAME:TAG`) in a new layout: the image

@@ -71,12 +71,7 @@ struct ImagePusherTests {
         let system = try #require(image.image.manifest.layers.first)
         let chunk: Int64 = 256 << 10
         #expect(system.size > 3 * chunk, "the system layer must span several chunks")
-        _ = try ImagePusher(chunkSize: chunk).push(
-            from: Self.source(image),
-            to: try ImageReference(parsing: "\(registry.host)/chunked:v1"),
-            plainHTTP: true,
-            credentials: nil
-        )
+        _ = try image.push(to: "\(registry.host)/chunked:v1", with: ImagePusher(chunkSize: chunk))
         let patches = registry.requests.filter { $0.hasPrefix("PATCH /v2/chunked/blobs/uploads/") }
         #expect(patches.count == Int((system.size + chunk - 1) / chunk))
         #expect(try image.copiedBack(from: "\(registry.host)/chunked:v1") == image.image.manifestDigest.description)
@@ -158,18 +153,16 @@ struct ImagePusherTests {
         let credentials = tokenAuth ? (RegistryCredentials(username: "erin", secret: "pw"), "a test") : nil
         let image = try ImageFixture()
         let locations = BlobLocationCache(file: nil)
-        _ = try ImagePusher(locations: locations).push(
-            from: Self.source(image),
-            to: try ImageReference(parsing: "\(registry.host)/team/base:v1"),
-            plainHTTP: true,
+        _ = try image.push(
+            to: "\(registry.host)/team/base:v1",
+            with: ImagePusher(locations: locations),
             credentials: credentials
         )
         let first = registry.requests.count
         let outcomes = Outcomes()
-        let pushed = try ImagePusher(locations: locations, report: outcomes.record).push(
-            from: Self.source(image),
-            to: try ImageReference(parsing: "\(registry.host)/team/app:v1"),
-            plainHTTP: true,
+        let pushed = try image.push(
+            to: "\(registry.host)/team/app:v1",
+            with: ImagePusher(locations: locations, report: outcomes.record),
             credentials: credentials
         )
         #expect(pushed.digest == image.image.manifestDigest)
@@ -194,11 +187,9 @@ struct ImagePusherTests {
             locations.record(layer.digestValue, registry: registry.host, repository: "gone")
         }
         let outcomes = Outcomes()
-        let pushed = try ImagePusher(locations: locations, report: outcomes.record).push(
-            from: Self.source(image),
-            to: try ImageReference(parsing: "\(registry.host)/fresh:v1"),
-            plainHTTP: true,
-            credentials: nil
+        let pushed = try image.push(
+            to: "\(registry.host)/fresh:v1",
+            with: ImagePusher(locations: locations, report: outcomes.record)
         )
         #expect(pushed.digest == image.image.manifestDigest)
         #expect(outcomes.all == [.uploaded, .uploaded, .uploaded])
@@ -213,17 +204,15 @@ struct ImagePusherTests {
         )
         let image = try ImageFixture()
         let locations = BlobLocationCache(file: nil)
-        _ = try ImagePusher(locations: locations).push(
-            from: Self.source(image),
-            to: try ImageReference(parsing: "\(registry.host)/team/base:v1"),
-            plainHTTP: true,
+        _ = try image.push(
+            to: "\(registry.host)/team/base:v1",
+            with: ImagePusher(locations: locations),
             credentials: (RegistryCredentials(username: "ivan", secret: "pw"), "a test")
         )
         let outcomes = Outcomes()
-        let pushed = try ImagePusher(locations: locations, report: outcomes.record).push(
-            from: Self.source(image),
-            to: try ImageReference(parsing: "\(registry.host)/judy/app:v1"),
-            plainHTTP: true,
+        let pushed = try image.push(
+            to: "\(registry.host)/judy/app:v1",
+            with: ImagePusher(locations: locations, report: outcomes.record),
             credentials: (RegistryCredentials(username: "judy", secret: "pw"), "a test")
         )
         #expect(pushed.digest == image.image.manifestDigest)
@@ -244,11 +233,9 @@ struct ImagePusherTests {
         let image = try ImageFixture()
         let events = Events()
         let chunk: Int64 = 256 << 10
-        _ = try ImagePusher(chunkSize: chunk, report: events.record).push(
-            from: Self.source(image),
-            to: try ImageReference(parsing: "\(registry.host)/progress:v1"),
-            plainHTTP: true,
-            credentials: nil
+        _ = try image.push(
+            to: "\(registry.host)/progress:v1",
+            with: ImagePusher(chunkSize: chunk, report: events.record)
         )
         let descriptors = image.image.manifest.layers + [image.image.manifest.config]
         for descriptor in descriptors {
@@ -280,12 +267,7 @@ struct ImagePusherTests {
             )
         )
         #expect {
-            try ImagePusher().push(
-                from: Self.source(image),
-                to: try ImageReference(parsing: "\(registry.host)/invalid:v1"),
-                plainHTTP: true,
-                credentials: nil
-            )
+            try image.push(to: "\(registry.host)/invalid:v1")
         } throws: { error in
             let error = error as? RegistryError
             return error?.code == .invalidContent && error?.context == "\(registry.host)/invalid:v1"
@@ -298,10 +280,8 @@ struct ImagePusherTests {
         let registry = try RegistryFixture(users: ["frank": "pw"], tokenAuth: true, pullOnly: ["frank"])
         let image = try ImageFixture()
         #expect {
-            try ImagePusher().push(
-                from: Self.source(image),
-                to: try ImageReference(parsing: "\(registry.host)/readonly:v1"),
-                plainHTTP: true,
+            try image.push(
+                to: "\(registry.host)/readonly:v1",
                 credentials: (RegistryCredentials(username: "frank", secret: "pw"), "auths in config.json")
             )
         } throws: { error in
@@ -317,20 +297,16 @@ struct ImagePusherTests {
         let registry = try RegistryFixture(users: [:], tokenAuth: true, identityTokens: ["refresh-123": "gina"])
         let image = try ImageFixture()
         let identity = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "refresh-123")
-        let pushed = try ImagePusher().push(
-            from: Self.source(image),
-            to: try ImageReference(parsing: "\(registry.host)/identity:v1"),
-            plainHTTP: true,
+        let pushed = try image.push(
+            to: "\(registry.host)/identity:v1",
             credentials: (identity, "credential helper docker-credential-desktop")
         )
         #expect(pushed.digest == image.image.manifestDigest)
 
         let stale = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "refresh-old")
         #expect {
-            try ImagePusher().push(
-                from: Self.source(image),
-                to: try ImageReference(parsing: "\(registry.host)/identity:v1"),
-                plainHTTP: true,
+            try image.push(
+                to: "\(registry.host)/identity:v1",
                 credentials: (stale, "credential helper docker-credential-desktop")
             )
         } throws: { error in
@@ -346,12 +322,7 @@ struct ImagePusherTests {
         let image = try ImageFixture()
         let identity = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "secret-token")
         #expect {
-            try ImagePusher().push(
-                from: Self.source(image),
-                to: try ImageReference(parsing: "\(registry.host)/identity:v1"),
-                plainHTTP: true,
-                credentials: (identity, "auths in config.json")
-            )
+            try image.push(to: "\(registry.host)/identity:v1", credentials: (identity, "auths in config.json"))
         } throws: { error in
             let error = error as? RegistryError
             return error?.code == .unauthorized && error?.message.contains("are an identity token") == true
@@ -364,12 +335,7 @@ struct ImagePusherTests {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let (index, arm64) = try image.addMultiPlatformIndex(tag: "multi")
-        let pushed = try ImagePusher().push(
-            from: LayoutReference(transport: .layout, path: image.layout, tag: "multi"),
-            to: try ImageReference(parsing: "\(registry.host)/multi:v1"),
-            plainHTTP: true,
-            credentials: nil
-        )
+        let pushed = try image.push(to: "\(registry.host)/multi:v1", tag: "multi")
         #expect(pushed.digest == index)
         let manifests = registry.requests.filter { $0.hasPrefix("PUT /v2/multi/manifests/") }
         #expect(
@@ -405,12 +371,7 @@ struct ImagePusherTests {
         let image = try ImageFixture()
         let port = try RegistryFixture.freePort()
         #expect {
-            try ImagePusher().push(
-                from: Self.source(image),
-                to: try ImageReference(parsing: "127.0.0.1:\(port)/probe:v1"),
-                plainHTTP: true,
-                credentials: nil
-            )
+            try image.push(to: "127.0.0.1:\(port)/probe:v1")
         } throws: { error in
             let error = error as? RegistryError
             return error?.code == .unavailable && error?.context == "127.0.0.1:\(port)"

@@ -48,12 +48,7 @@ struct PushRecoveryTests {
         let proxy = try CuttingProxy(upstreamPort: registry.port, cutReplyAfter: chunk * 3 / 2 + 20_000)
         defer { proxy.stop() }
 
-        let pushed = try ImagePusher(chunkSize: chunk).push(
-            from: LayoutReference(transport: .layout, path: image.layout, tag: "v1"),
-            to: try ImageReference(parsing: "127.0.0.1:\(proxy.port)/replycut:v1"),
-            plainHTTP: true,
-            credentials: nil
-        )
+        let pushed = try image.push(to: "127.0.0.1:\(proxy.port)/replycut:v1", with: ImagePusher(chunkSize: chunk))
 
         #expect(proxy.cuts == 1)
         #expect(pushed.digest == image.image.manifestDigest)

@@ -190,7 +190,7 @@ private struct UploadOutcome {
 private func upload(_ bytes: [UInt8], throughPort port: Int) throws -> UploadOutcome {
     let client = try connectToLoopback(port: port)
     defer { close(client) }
-    let sentEverything = bytes.withUnsafeBytes { sendAll($0, to: client) }
+    let sentEverything = bytes.withUnsafeBytes { LoopbackSocket.sendAll($0, to: client) }
     guard sentEverything else { return UploadOutcome(sentEverything: false, reply: nil) }
     shutdown(client, Int32(SHUT_WR))
     let (replyBytes, endedCleanly) = receiveUntilEnd(from: client)
@@ -258,7 +258,7 @@ private final class CountingUpstream: Sendable {
             received.add(buffer[..<count])
         }
         finished.withLock { $0.append(received) }
-        _ = Array(received.reply.utf8).withUnsafeBytes { sendAll($0, to: client) }
+        _ = Array(received.reply.utf8).withUnsafeBytes { LoopbackSocket.sendAll($0, to: client) }
     }
 }
 
@@ -272,47 +272,13 @@ private struct SocketFailure: Error, Equatable {
     }
 }
 
-private func loopbackAddress(port: Int) -> sockaddr_in {
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-    return address
-}
-
 private func listenOnLoopback() throws -> (descriptor: Int32, port: Int) {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw SocketFailure(call: "socket") }
-    var address = loopbackAddress(port: 0)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let listening = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-            bind(descriptor, address, length) == 0 && getsockname(descriptor, address, &length) == 0
-                && listen(descriptor, SOMAXCONN) == 0
-        }
-    }
-    guard listening else {
-        let failure = SocketFailure(call: "listen")
-        close(descriptor)
-        throw failure
-    }
-    return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+    let listener = try LoopbackListener()
+    return (listener.descriptor, listener.port)
 }
 
 private func connectToLoopback(port: Int) throws(SocketFailure) -> Int32 {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw SocketFailure(call: "socket") }
-    var address = loopbackAddress(port: port)
-    let connected = withUnsafePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-            connect(descriptor, address, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-        }
-    }
-    guard connected else {
-        let failure = SocketFailure(call: "connect")
-        close(descriptor)
-        throw failure
-    }
+    guard let descriptor = LoopbackSocket.connect(port: port) else { throw SocketFailure(call: "connect") }
     setTimeouts(descriptor)
     return descriptor
 }
@@ -323,19 +289,6 @@ private func setTimeouts(_ descriptor: Int32) {
     for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
         setsockopt(descriptor, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
-}
-
-private func sendAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
-    var offset = 0
-    while offset < bytes.count {
-        let sent = send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-        if sent < 0 {
-            guard errno == EINTR else { return false }
-            continue
-        }
-        offset += sent
-    }
-    return true
 }
 
 /// Reads until the peer closes or the connection fails, for example when it is reset, and tells which of the two
