@@ -28,7 +28,8 @@ final class ImageFixture {
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
     /// Adds an index under `tag` of two platforms: the packaged image as linux/amd64, and the same layers with a
-    /// config that says arm64 as linux/arm64.
+    /// config that says arm64 as linux/arm64. The labels are what the tests choose between, whatever this machine
+    /// is; nothing in such an index is run.
     ///
     /// - Returns: the index's digest and the arm64 manifest's.
     func addMultiPlatformIndex(tag: String) throws -> (index: SHA256Digest, arm64: SHA256Digest) {

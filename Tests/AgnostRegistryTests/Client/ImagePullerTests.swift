@@ -22,7 +22,7 @@ struct ImagePullerTests {
         let digest = try ImagePuller().pull(
             try ImageReference(parsing: "\(registry.host)/by-skopeo:v1"),
             into: LayoutReference(transport: .layout, path: output, tag: "stable"),
-            platform: Platform(architecture: "amd64", os: "linux"),
+            platform: ImagePuller.hostPlatform,
             plainHTTP: true,
             credentials: nil
         )
@@ -47,7 +47,7 @@ struct ImagePullerTests {
         let locations = BlobLocationCache(file: nil)
         let output = LayoutReference(transport: .layout, path: "\(image.folder)/pulled", tag: "v1")
         let reference = try ImageReference(parsing: "\(registry.host)/team/base:v1")
-        let platform = Platform(architecture: "amd64", os: "linux")
+        let platform = ImagePuller.hostPlatform
         let events = Outcomes()
         let progress = Events()
         _ = try ImagePuller(
@@ -109,7 +109,7 @@ struct ImagePullerTests {
             try ImagePuller().pull(
                 try ImageReference(parsing: "\(registry.host)/corrupt:v1"),
                 into: LayoutReference(transport: .layout, path: output),
-                platform: Platform(architecture: "amd64", os: "linux"),
+                platform: ImagePuller.hostPlatform,
                 plainHTTP: true,
                 credentials: nil
             )
@@ -129,7 +129,7 @@ struct ImagePullerTests {
             try ImagePuller().pull(
                 try ImageReference(parsing: "\(registry.host)/nothing-here:v1"),
                 into: LayoutReference(transport: .layout, path: "/nonexistent/never-written"),
-                platform: Platform(architecture: "amd64", os: "linux"),
+                platform: ImagePuller.hostPlatform,
                 plainHTTP: true,
                 credentials: nil
             )

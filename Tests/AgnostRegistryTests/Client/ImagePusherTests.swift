@@ -125,7 +125,7 @@ struct ImagePusherTests {
         let pulled = try ImagePuller().pull(
             destination,
             into: LayoutReference(transport: .layout, path: "\(image.folder)/pulled-with-token"),
-            platform: Platform(architecture: "amd64", os: "linux"),
+            platform: ImagePuller.hostPlatform,
             plainHTTP: true,
             credentials: (RegistryCredentials(username: "carol", secret: "token pass"), "a test")
         )
@@ -221,7 +221,7 @@ struct ImagePusherTests {
         let pulled = try ImagePuller().pull(
             try ImageReference(parsing: "\(registry.host)/judy/app:v1"),
             into: LayoutReference(transport: .layout, path: "\(image.folder)/judy"),
-            platform: Platform(architecture: "amd64", os: "linux"),
+            platform: ImagePuller.hostPlatform,
             plainHTTP: true,
             credentials: (RegistryCredentials(username: "judy", secret: "pw"), "a test")
         )
