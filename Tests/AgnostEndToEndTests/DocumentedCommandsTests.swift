@@ -31,7 +31,9 @@ import Testing
     /// The subcommands `agnost-fn --help` lists under SUBCOMMANDS.
     static func registeredCommands() throws -> Set<String> {
         let help = try Commands.agnost("--help")
-        guard help.status == 0 else { throw E2EFailure("agnost-fn --help exited \(help.status): \(help.standardError)") }
+        guard help.status == 0 else {
+            throw E2EFailure("agnost-fn --help exited \(help.status): \(help.standardError)")
+        }
         let section = help.standardOutput.components(separatedBy: "SUBCOMMANDS:").last ?? ""
         return Set(
             section.split(separator: "\n").compactMap { line in

@@ -1,10 +1,10 @@
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-import Testing
 
 /// When checks that need more than a test process usually has may run.
 ///
