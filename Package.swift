@@ -40,13 +40,14 @@ let package = Package(
             ]
         ),
         .target(name: "AgnostHTTP", dependencies: ["CCurl"]),
+        .target(name: "AgnostOCI", dependencies: ["COpenSSL", .product(name: "AgnostDigest", package: "runtime")]),
         .target(
             name: "AgnostImage",
-            dependencies: ["CArchive", "CZlib", "COpenSSL", .product(name: "AgnostDigest", package: "runtime")]
+            dependencies: ["AgnostOCI", "CArchive", "CZlib", .product(name: "AgnostDigest", package: "runtime")]
         ),
         .target(
             name: "AgnostRegistry",
-            dependencies: ["AgnostHTTP", "AgnostImage", .product(name: "AgnostDigest", package: "runtime")]
+            dependencies: ["AgnostHTTP", "AgnostOCI", .product(name: "AgnostDigest", package: "runtime")]
         ),
         .executableTarget(
             name: "agnost-fn",
@@ -54,6 +55,7 @@ let package = Package(
                 "AgnostSpec",
                 "AgnostCompiler",
                 "AgnostHTTP",
+                "AgnostOCI",
                 "AgnostImage",
                 "AgnostRegistry",
                 .product(name: "AgnostDigest", package: "runtime"),
@@ -70,12 +72,17 @@ let package = Package(
             exclude: ["Golden"]
         ),
         .testTarget(name: "AgnostHTTPTests", dependencies: ["AgnostHTTP"], exclude: ["Fixtures"]),
-        .testTarget(name: "AgnostImageTests", dependencies: ["AgnostImage", "AgnostTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "AgnostOCITests", dependencies: ["AgnostOCI", .product(name: "AgnostDigest", package: "runtime")]),
+        .testTarget(
+            name: "AgnostImageTests",
+            dependencies: ["AgnostImage", "AgnostOCI", "AgnostTestSupport"],
+            exclude: ["Golden"]
+        ),
         .target(name: "AgnostTestSupport", path: "Tests/AgnostTestSupport", exclude: ["token_issuer.py"]),
         .testTarget(
             name: "AgnostRegistryTests",
             dependencies: [
-                "AgnostRegistry", "AgnostImage", "AgnostTestSupport",
+                "AgnostRegistry", "AgnostOCI", "AgnostImage", "AgnostTestSupport",
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
         ),

@@ -1,5 +1,6 @@
 import AgnostCompiler
 import AgnostImage
+import AgnostOCI
 import AgnostRegistry
 import ArgumentParser
 import Foundation

@@ -1,4 +1,5 @@
 import AgnostImage
+import AgnostOCI
 import AgnostRegistry
 import ArgumentParser
 import Foundation

@@ -1,5 +1,6 @@
 import AgnostDigest
 import AgnostImage
+import AgnostOCI
 import AgnostRegistry
 import ArgumentParser
 import Foundation
@@ -9,7 +10,7 @@ import Synchronization
 /// locations from the user's cache, progress on stderr.
 enum RegistrySteps {
     static func reference(_ text: String, option: String, defaultTag: String?) throws -> ImageReference {
-        do throws(RegistryError) {
+        do throws(ImageError) {
             return try tagged(ImageReference(parsing: text, option: option), defaultTag: defaultTag)
         } catch {
             throw ValidationError(error.description)
@@ -17,7 +18,7 @@ enum RegistrySteps {
     }
 
     /// The reference as given when it has a tag or digest, else with the image's own tag.
-    static func tagged(_ reference: ImageReference, defaultTag: String?) throws(RegistryError) -> ImageReference {
+    static func tagged(_ reference: ImageReference, defaultTag: String?) throws(ImageError) -> ImageReference {
         guard reference.tag == nil, reference.digest == nil else { return reference }
         return try reference.with(tag: defaultTag ?? "latest")
     }

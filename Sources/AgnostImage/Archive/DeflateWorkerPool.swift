@@ -1,3 +1,4 @@
+import AgnostOCI
 import Foundation
 
 /// Compresses the blocks of one gzip member on threads of its own, one ``RawDeflateStream`` each, and hands the

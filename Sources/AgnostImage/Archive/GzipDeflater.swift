@@ -1,3 +1,4 @@
+import AgnostOCI
 internal import CZlib
 import Foundation
 

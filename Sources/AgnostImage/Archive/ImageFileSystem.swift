@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// The file tree of an image, built by applying its layers in order with OCI whiteouts, for asking which paths a
 /// base image already has.
 ///

@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// Where a layer's tar stream goes, in one pass: its digest (the diff ID), gzip when asked for, the digest and size
 /// of the bytes stored, and the output file.
 final class LayerBlobSink {

@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// The entries of one layer, complete and in the order they are written: every enclosing directory present, each
 /// path once, parents before children in ``ImagePath`` order. The same entries in any order give the same value.
 ///

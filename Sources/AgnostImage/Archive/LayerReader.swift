@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// Lists the entries of a layer blob: gzip, zstd or uncompressed tar, told apart by their contents.
 ///
 /// ```swift

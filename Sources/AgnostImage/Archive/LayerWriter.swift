@@ -1,4 +1,5 @@
 public import AgnostDigest
+import AgnostOCI
 
 /// Writes a layer blob: the tar of a ``LayerContents``, compressed or not, in one pass that also computes the digests
 /// an OCI manifest and config need. The same contents and time give the same bytes, whoever runs it, whatever the

@@ -1,3 +1,4 @@
+import AgnostOCI
 internal import CZlib
 
 /// A block's deflate output with what the gzip trailer needs to know of its input.

@@ -1,3 +1,4 @@
+import AgnostOCI
 internal import CArchive
 
 /// Reads the entries of a tar archive file, compressed with any filter libarchive knows (gzip, zstd, …) or not at

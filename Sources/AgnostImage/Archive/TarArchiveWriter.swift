@@ -1,3 +1,4 @@
+import AgnostOCI
 internal import CArchive
 
 /// Encodes ``LayerEntry`` values as a tar stream over one libarchive handle, with nothing in a header but what the

@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// Everything a dynamically linked binary needs from the file system to start: its program interpreter and the shared
 /// libraries it loads, found as glibc's ld.so finds them, and the layer entries that let the loader find the same
 /// files at the same paths inside an image.

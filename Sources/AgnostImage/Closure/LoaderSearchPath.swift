@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// Where glibc's dynamic loader looks for a library named without a `/`, and how it expands the dynamic string tokens
 /// `$ORIGIN`, `$LIB` and `$PLATFORM` in search paths and names, for executables of one architecture in one root.
 ///

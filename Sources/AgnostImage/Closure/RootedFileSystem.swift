@@ -1,3 +1,4 @@
+import AgnostOCI
 import Foundation
 
 #if canImport(Glibc)

@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// A path inside an image's file system, normalised and known to stay inside it.
 ///
 /// Stored without a leading `/` (`usr/lib/libc.so.6`), the form tar entries take. Construction refuses empty

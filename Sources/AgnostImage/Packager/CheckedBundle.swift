@@ -1,3 +1,4 @@
+import AgnostOCI
 import Foundation
 
 /// A bundle folder checked for packaging: its two files are regular files inside it, and the server is an ELF

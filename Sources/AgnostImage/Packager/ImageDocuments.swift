@@ -1,3 +1,4 @@
+import AgnostOCI
 import Foundation
 
 /// The configuration, manifest and index entry of a planned image whose layers are written: pure functions of

@@ -1,3 +1,4 @@
+import AgnostOCI
 import Foundation
 
 /// What to package and where to put it: the inputs of ``ImagePackager``.

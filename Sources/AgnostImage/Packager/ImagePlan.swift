@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// The image to build, before any layer is written: the platform, the base image, and each new layer's entries.
 public struct ImagePlan: Sendable {
     public var platform: Platform

@@ -1,4 +1,5 @@
 import AgnostDigest
+import AgnostOCI
 import Foundation
 
 /// Compressed layers kept between runs, found by a key over everything that decides their bytes, so that
@@ -68,7 +69,7 @@ struct LayerCache: Sendable {
         modificationTime: Int64,
         compressionLevel: Int32
     ) throws(ImageError) -> CachedLayer {
-        try ImageWriter.createDirectory(directory)
+        try ImageLayout.createDirectory(directory)
         let blob = try LayerWriter.write(
             contents,
             to: blobPath(key),
@@ -76,7 +77,7 @@ struct LayerCache: Sendable {
             compression: .gzip(level: compressionLevel)
         )
         let record = Record(digest: blob.digest.description, diffID: blob.diffID.description, size: blob.size)
-        try ImageWriter.replaceFile(recordPath(key), with: CanonicalJSON.encode(record))
+        try ImageLayout.replaceFile(recordPath(key), with: CanonicalJSON.encode(record))
         return CachedLayer(key: key, blob: blob, file: blobPath(key))
     }
 

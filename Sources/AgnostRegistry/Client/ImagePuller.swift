@@ -1,6 +1,6 @@
 import AgnostDigest
 import AgnostHTTP
-import AgnostImage
+import AgnostOCI
 import Foundation
 
 /// Pulls an image from a registry into an OCI layout: the manifest (through an index to the wanted platform), the

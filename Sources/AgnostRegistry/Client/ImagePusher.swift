@@ -1,6 +1,6 @@
 import AgnostDigest
 import AgnostHTTP
-import AgnostImage
+import AgnostOCI
 import Foundation
 import Synchronization
 

@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// A registry named on its own, as `login` and `logout` take it: `registry.example.com`, `localhost:5000`, or
 /// `docker.io`.
 ///
@@ -19,7 +21,11 @@ public struct RegistryHost: Sendable, Hashable {
                 context: text
             )
         }
-        reference = try ImageReference(parsing: "\(host)/login", option: text)
+        do {
+            reference = try ImageReference(parsing: "\(host)/login", option: text)
+        } catch {
+            throw RegistryError(.invalidArgument, error.message, context: text)
+        }
         // Without a dot or a port (and not localhost) the word would be read as a Docker Hub namespace.
         guard reference.registry == host else {
             throw RegistryError(

@@ -1,3 +1,4 @@
+import AgnostOCI
 import Foundation
 
 /// Docker's `config.json`: where `docker login` keeps credentials, either in `auths` or with a credential helper.

@@ -1,3 +1,5 @@
+import AgnostOCI
+
 /// A user name and its password, or an identity token, for one registry.
 ///
 /// The description names the user only, so that credentials can be put in messages and logs safely.
@@ -23,4 +25,14 @@ public struct RegistryCredentials: Sendable, Hashable, CustomStringConvertible {
     public var isIdentityToken: Bool { username == Self.identityTokenUsername }
 
     public var description: String { isIdentityToken ? "an identity token" : "user \(username)" }
+}
+
+extension ImageReference {
+    /// The key Docker's `config.json` and credential helpers file this registry's credentials under.
+    ///
+    /// ```swift
+    /// try ImageReference(parsing: "ubuntu").credentialKey             // "https://index.docker.io/v1/"
+    /// try ImageReference(parsing: "localhost:5000/app").credentialKey // "localhost:5000"
+    /// ```
+    public var credentialKey: String { registry == "docker.io" ? "https://index.docker.io/v1/" : registry }
 }

@@ -1,4 +1,5 @@
 import AgnostImage
+import AgnostOCI
 import Testing
 
 @Suite struct LayerContentsTests {

@@ -1,5 +1,5 @@
 import AgnostDigest
-import AgnostImage
+import AgnostOCI
 import Testing
 
 @Suite struct SHA256HasherTests {

@@ -1,4 +1,5 @@
 import AgnostImage
+import AgnostOCI
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import AgnostOCI
 import Testing
 
 @testable import AgnostImage

@@ -1,4 +1,5 @@
 import AgnostDigest
+import AgnostOCI
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import AgnostOCI
 import AgnostTestSupport
 import Foundation
 import Synchronization

@@ -1,5 +1,6 @@
 import AgnostDigest
 import AgnostImage
+import AgnostOCI
 import AgnostRegistry
 import AgnostTestSupport
 import Foundation

@@ -1,4 +1,5 @@
 import AgnostImage
+import AgnostOCI
 import AgnostTestSupport
 import Foundation
 import Testing

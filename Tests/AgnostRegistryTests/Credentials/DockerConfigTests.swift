@@ -1,3 +1,4 @@
+import AgnostOCI
 import Foundation
 import Testing
 
@@ -62,6 +63,12 @@ private final class Sandbox {
 }
 
 struct DockerConfigTests {
+    @Test func credentialKeysAreDockersForDockerHubAndTheHostElsewhere() throws {
+        #expect(try ImageReference(parsing: "ubuntu").credentialKey == "https://index.docker.io/v1/")
+        #expect(try ImageReference(parsing: "localhost:5000/todo").credentialKey == "localhost:5000")
+        #expect(try ImageReference(parsing: "registry.example.com/app").credentialKey == "registry.example.com")
+    }
+
     private static func auth(_ user: String, _ password: String) -> String {
         Data("\(user):\(password)".utf8).base64EncodedString()
     }

@@ -182,7 +182,7 @@ public struct EmptyObject: Codable, Sendable, Hashable {
 
 extension SHA256Digest {
     /// Parses `sha256:<hex>`.
-    init?(prefixed text: String) {
+    package init?(prefixed text: String) {
         guard text.hasPrefix("sha256:") else { return nil }
         self.init(hex: text.dropFirst("sha256:".count))
     }

@@ -29,7 +29,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// ```
     ///
     /// - Parameter option: the command-line option the text came from, named in errors instead of the text.
-    public init(parsing text: String, option: String? = nil) throws(RegistryError) {
+    public init(parsing text: String, option: String? = nil) throws(ImageError) {
         let parser = ReferenceParser(text: text, option: option)
         if parser.isImageID(Substring(text)) {
             throw parser.failure("it looks like an image ID; name the repository instead")
@@ -112,14 +112,6 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
             }
     }
 
-    /// The key Docker's `config.json` and credential helpers file this registry's credentials under.
-    ///
-    /// ```swift
-    /// try ImageReference(parsing: "ubuntu").credentialKey             // "https://index.docker.io/v1/"
-    /// try ImageReference(parsing: "localhost:5000/app").credentialKey // "localhost:5000"
-    /// ```
-    public var credentialKey: String { registry == "docker.io" ? "https://index.docker.io/v1/" : registry }
-
     /// The canonical `registry/repository[:tag][@digest]`, with `:latest` when neither tag nor digest was given;
     /// Docker's short forms are not used so that the output says exactly where the image goes.
     public var description: String {
@@ -140,7 +132,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// ```swift
     /// let release = try image.with(tag: "1.0")
     /// ```
-    public func with(tag: String) throws(RegistryError) -> ImageReference {
+    public func with(tag: String) throws(ImageError) -> ImageReference {
         let checked = try ReferenceParser(text: tag, option: nil).tag(Substring(tag))
         return ImageReference(registry: registry, repository: repository, tag: checked, digest: digest)
     }
@@ -167,9 +159,9 @@ private struct ReferenceParser {
     let text: String
     let option: String?
 
-    func failure(_ problem: String, example: String = "registry.example.com/team/app:1.0") -> RegistryError {
+    func failure(_ problem: String, example: String = "registry.example.com/team/app:1.0") -> ImageError {
         let subject = option == nil ? "invalid image reference" : "invalid image reference '\(text)'"
-        return RegistryError(
+        return ImageError(
             .invalidArgument,
             "\(subject): \(problem); for example \(example)",
             context: option ?? text
@@ -186,7 +178,7 @@ private struct ReferenceParser {
         name.utf8.count == 64 && name.allSatisfy(\.isLowercaseHexDigit)
     }
 
-    func digest(_ text: Substring) throws(RegistryError) -> SHA256Digest {
+    func digest(_ text: Substring) throws(ImageError) -> SHA256Digest {
         guard text.hasPrefix("sha256:") else {
             throw failure(
                 "only sha256 digests are supported",
@@ -204,7 +196,7 @@ private struct ReferenceParser {
     }
 
     /// `[\w][\w.-]{0,127}`
-    func tag(_ text: Substring) throws(RegistryError) -> String {
+    func tag(_ text: Substring) throws(ImageError) -> String {
         let isWord: (Character) -> Bool = { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
         guard let first = text.first, isWord(first), text.count <= 128,
             text.allSatisfy({ isWord($0) || $0 == "." || $0 == "-" })
@@ -218,7 +210,7 @@ private struct ReferenceParser {
     }
 
     /// `domain-name[:port]` or `[ipv6][:port]`; the case of a host name is kept as Docker does.
-    func host(_ text: Substring) throws(RegistryError) -> String {
+    func host(_ text: Substring) throws(ImageError) -> String {
         var name = text
         var port: Substring?
         if text.hasPrefix("[") {
@@ -259,7 +251,7 @@ private struct ReferenceParser {
     }
 
     /// Components of `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*` joined by `/`.
-    func path(_ text: Substring) throws(RegistryError) -> String {
+    func path(_ text: Substring) throws(ImageError) -> String {
         let components = text.split(separator: "/", omittingEmptySubsequences: false)
         for component in components {
             if component.isEmpty {

@@ -15,8 +15,8 @@ public struct ImageLayout: Sendable {
         self.directory = directory
     }
 
-    static let layoutMarker = "oci-layout"
-    static let layoutMarkerContents = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
+    package static let layoutMarker = "oci-layout"
+    package static let layoutMarkerContents = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
 
     /// `index.json`, after checking that the folder is an OCI layout.
     public func index() throws(ImageError) -> ImageIndex {
@@ -132,18 +132,6 @@ public struct ImageLayout: Sendable {
         return descriptor
     }
 
-    /// Adds an image: its blobs, then its entry in `index.json`, replacing an entry of the same tag.
-    ///
-    /// - Parameter entry: the manifest or index descriptor as `index.json` lists it, tag annotation included.
-    public func add(_ blobs: [Blob], entry: Descriptor) throws(ImageError) {
-        try ImageWriter.write(
-            blobs: blobs,
-            entry: entry,
-            to: LayoutReference(transport: .layout, path: directory),
-            modificationTime: 0
-        )
-    }
-
     /// Makes the folder a layout that blobs can be added to, unless it is one: an empty one when it is new or
     /// empty, and an error when it holds anything else, which is never touched.
     ///
@@ -161,10 +149,10 @@ public struct ImageLayout: Sendable {
                 context: directory
             )
         }
-        try ImageWriter.createDirectory(path("blobs/sha256"))
-        try ImageWriter.replaceFile(path("index.json"), with: CanonicalJSON.encode(ImageIndex(manifests: [])))
+        try Self.createDirectory(path("blobs/sha256"))
+        try Self.replaceFile(path("index.json"), with: CanonicalJSON.encode(ImageIndex(manifests: [])))
         // The marker comes last: a folder with it is a complete layout.
-        try ImageWriter.replaceFile(path(Self.layoutMarker), with: Self.layoutMarkerContents)
+        try Self.replaceFile(path(Self.layoutMarker), with: Self.layoutMarkerContents)
         return []
     }
 
@@ -231,4 +219,16 @@ public struct LayoutImage: Sendable {
     public var manifestDigest: SHA256Digest
     public var manifest: ImageManifest
     public var configuration: ImageConfiguration
+
+    public init(
+        reference: String,
+        manifestDigest: SHA256Digest,
+        manifest: ImageManifest,
+        configuration: ImageConfiguration
+    ) {
+        self.reference = reference
+        self.manifestDigest = manifestDigest
+        self.manifest = manifest
+        self.configuration = configuration
+    }
 }

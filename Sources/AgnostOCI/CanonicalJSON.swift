@@ -2,8 +2,8 @@ import Foundation
 
 /// The one JSON form of every document the packager writes: sorted keys, no escaped slashes, no whitespace, so
 /// that equal values always give equal bytes and therefore equal digests.
-enum CanonicalJSON {
-    static func encode(_ value: some Encodable) throws(ImageError) -> [UInt8] {
+package enum CanonicalJSON {
+    package static func encode(_ value: some Encodable) throws(ImageError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
@@ -14,7 +14,7 @@ enum CanonicalJSON {
     }
 
     /// Decodes `bytes`, naming `context` (a file or blob) when they are not the expected document.
-    static func decode<Value: Decodable>(
+    package static func decode<Value: Decodable>(
         _ type: Value.Type,
         from bytes: [UInt8],
         context: String

@@ -7,14 +7,14 @@ import Darwin
 /// The file a blob is written to. The bytes go to a temporary file in the destination's directory, which replaces the
 /// destination in one `rename(2)` once complete: no reader ever sees half a blob, and a write that fails or is
 /// abandoned leaves nothing behind.
-final class StagedOutputFile {
+package final class StagedOutputFile {
     private let destination: String
     private let temporaryPath: String
     private let descriptor: Int32
     private var isOpen = true
     private var isCommitted = false
 
-    init(destination: String) throws(ImageError) {
+    package init(destination: String) throws(ImageError) {
         let directoryEnd = destination.lastIndex(of: "/").map { destination.index(after: $0) } ?? destination.startIndex
         var template = Array(
             "\(destination[..<directoryEnd]).\(destination[directoryEnd...]).partial-XXXXXX".utf8CString
@@ -35,7 +35,7 @@ final class StagedOutputFile {
         if !isCommitted { unlink(temporaryPath) }
     }
 
-    func append(_ bytes: UnsafeRawBufferPointer) throws(ImageError) {
+    package func append(_ bytes: UnsafeRawBufferPointer) throws(ImageError) {
         var rest = bytes
         while let base = rest.baseAddress, !rest.isEmpty {
             let written = write(descriptor, base, rest.count)
@@ -48,7 +48,7 @@ final class StagedOutputFile {
     }
 
     /// Puts the complete file in place of the destination.
-    func commit() throws(ImageError) {
+    package func commit() throws(ImageError) {
         isOpen = false
         // Some file systems report a failed write only when the file is closed.
         guard close(descriptor) == 0 else {

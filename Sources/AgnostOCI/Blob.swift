@@ -1,13 +1,21 @@
 import AgnostDigest
 
+/// Where a file's bytes are: on disk, read when they are written out, or in memory.
+public enum FileContents: Sendable, Hashable {
+    /// A file on this machine (a layer in the cache or a base layout), read when it is written out.
+    case path(String)
+    /// Bytes generated in memory (`/etc/passwd`, `bundle.json`, a config or manifest).
+    case bytes([UInt8])
+}
+
 /// A content-addressed blob of an image, and where its bytes are until they are written out.
 public struct Blob: Sendable, Hashable {
     public var digest: SHA256Digest
     public var size: Int64
     /// A file (a layer in the cache or a base layout) or bytes in memory (config, manifest).
-    public var contents: LayerEntry.Contents
+    public var contents: FileContents
 
-    public init(digest: SHA256Digest, size: Int64, contents: LayerEntry.Contents) {
+    public init(digest: SHA256Digest, size: Int64, contents: FileContents) {
         self.digest = digest
         self.size = size
         self.contents = contents

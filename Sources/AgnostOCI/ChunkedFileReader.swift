@@ -6,15 +6,15 @@ import Darwin
 
 /// A regular file on the packaging machine, read front to back in chunks so that a 40 MB binary never sits in memory
 /// whole, and refused if its size turns out to differ from the one it had when opened.
-final class ChunkedFileReader {
+package final class ChunkedFileReader {
     private static let chunkSize = 1 << 20
 
-    let path: String
+    package let path: String
     /// The size when opened: a tar header announces it before the first byte is read.
-    let size: Int64
+    package let size: Int64
     private let descriptor: Int32
 
-    init(path: String) throws(ImageError) {
+    package init(path: String) throws(ImageError) {
         // O_NONBLOCK keeps a named pipe from hanging the open; it changes nothing for the regular files accepted.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
@@ -40,7 +40,7 @@ final class ChunkedFileReader {
     }
 
     /// Hands the file's bytes to `body` in order, never more of them than ``size``.
-    func forEachChunk(_ body: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
+    package func forEachChunk(_ body: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
         // One byte more than a small file holds, so that a file that grew shows in the first read.
         let buffer = UnsafeMutableRawBufferPointer.allocate(
             byteCount: Int(min(Int64(Self.chunkSize), size + 1)),

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import AgnostImage
+@testable import AgnostOCI
 
 /// Reading layouts that other tools (or attackers) wrote: nothing in `index.json` may name a file outside
 /// `blobs/sha256`, and a blob that does not match its digest is refused.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import AgnostImage
+@testable import AgnostOCI
 
 struct ReferenceParsingTests {
     @Test(arguments: [

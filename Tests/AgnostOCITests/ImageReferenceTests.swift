@@ -1,7 +1,7 @@
 import AgnostDigest
 import Testing
 
-@testable import AgnostRegistry
+@testable import AgnostOCI
 
 struct ImageReferenceTests {
     private static let hex = "4c1e3d2b5a69788796a5b4c3d2e1f0a1b2c3d4e5f60718293a4b5c6d7e8f9012"
@@ -145,7 +145,7 @@ struct ImageReferenceTests {
         ]
     )
     func refusesInvalidReferences(text: String, problem: String) {
-        let error = #expect(throws: RegistryError.self) { try ImageReference(parsing: text) }
+        let error = #expect(throws: ImageError.self) { try ImageReference(parsing: text) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.context == text)
         #expect(error?.message.contains(problem) == true, "\(error?.message ?? "")")
@@ -153,7 +153,7 @@ struct ImageReferenceTests {
     }
 
     @Test func namesTheOptionInErrors() {
-        let error = #expect(throws: RegistryError.self) { try ImageReference(parsing: "Todo", option: "--image") }
+        let error = #expect(throws: ImageError.self) { try ImageReference(parsing: "Todo", option: "--image") }
         #expect(error?.context == "--image")
         #expect(error?.message.contains("'Todo'") == true)
     }
@@ -161,7 +161,7 @@ struct ImageReferenceTests {
     @Test func refusesNamesLongerThan255Characters() throws {
         let long = String(repeating: "a", count: 240)
         _ = try ImageReference(parsing: "r.io/\(long)")
-        #expect(throws: RegistryError.self) { try ImageReference(parsing: "registry.example.com/\(long)") }
+        #expect(throws: ImageError.self) { try ImageReference(parsing: "registry.example.com/\(long)") }
     }
 
     @Test(
@@ -185,14 +185,9 @@ struct ImageReferenceTests {
         #expect(try ImageReference(parsing: text).isLocal == isLocal)
     }
 
-    @Test func apiHostAndCredentialKeyForDockerHub() throws {
-        let hub = try ImageReference(parsing: "ubuntu")
-        #expect(hub.apiHost == "registry-1.docker.io")
-        #expect(hub.credentialKey == "https://index.docker.io/v1/")
-        let local = try ImageReference(parsing: "localhost:5000/todo")
-        #expect(local.apiHost == "localhost:5000")
-        #expect(local.credentialKey == "localhost:5000")
-        #expect(try ImageReference(parsing: "registry.example.com/app").credentialKey == "registry.example.com")
+    @Test func apiHostForDockerHub() throws {
+        #expect(try ImageReference(parsing: "ubuntu").apiHost == "registry-1.docker.io")
+        #expect(try ImageReference(parsing: "localhost:5000/todo").apiHost == "localhost:5000")
     }
 
     @Test func copiesWithAnotherTagOrADigest() throws {
@@ -204,7 +199,7 @@ struct ImageReferenceTests {
         let retagged = try pinned.with(tag: "v2")
         #expect(retagged.description == "localhost:5000/todo:v2@sha256:\(Self.hex)")
         #expect(try image.with(tag: "v2").reference == "v2")
-        let error = #expect(throws: RegistryError.self) { try image.with(tag: "no good") }
+        let error = #expect(throws: ImageError.self) { try image.with(tag: "no good") }
         #expect(error?.code == .invalidArgument)
     }
 }
