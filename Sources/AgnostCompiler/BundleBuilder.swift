@@ -60,17 +60,19 @@ public struct BundleBuilder: Sendable {
         let handlerPackage = try stage("inspect Package.swift") { () throws(CompilerError) in
             let dump = try ProcessRunner.run(["swift", "package", "dump-package"], in: paths.project)
             guard dump.status == 0 else {
+                let diagnostics = SwiftCompilerOutput.diagnostics(in: dump.output, specFile: "", specDisplayPath: "")
                 throw CompilerError(
                     .invalidPackage,
                     "'swift package dump-package' failed in \(displayPath); is Package.swift valid?",
-                    diagnostics: SwiftCompilerOutput.diagnostics(in: dump.output, specFile: "", specDisplayPath: "")
-                        .nonEmpty ?? [dump.output]
+                    diagnostics: diagnostics,
+                    toolOutput: diagnostics.isEmpty ? [dump.output] : []
                 )
             }
             return try PackageInspector.handlerPackage(manifestJSON: Data(dump.output.utf8), directory: paths.project)
         }
         let toolchain = try Self.toolchainVersion()
         let inputDigest = try InputDigest.compute(
+            specDigest: checked.digest,
             project: paths.project,
             runtime: URL(fileURLWithPath: handlerPackage.runtimePath),
             configuration: configuration,
@@ -115,24 +117,20 @@ public struct BundleBuilder: Sendable {
         displayPath: String
     ) throws(CompilerError) -> (spec: AppSpec, digest: String, warnings: [Diagnostic]) {
         let result: SpecCheckResult
-        let bytes: Data
         do {
             result = try SpecChecker.check(fileAt: path.path, displayPath: displayPath)
-            bytes = try Data(contentsOf: path)
-        } catch let error as SpecFileError {
-            throw CompilerError(.invalidSpec, "\(error.path): \(error.message)")
         } catch {
-            throw CompilerError(.invalidSpec, "cannot read \(displayPath): \(error)")
+            throw CompilerError(.invalidSpec, "\(error.path): \(error.message)")
         }
         guard let spec = result.spec else {
             let count = result.errorCount == 1 ? "1 error" : "\(result.errorCount) errors"
             throw CompilerError(
                 .invalidSpec,
                 "\(displayPath) has \(count)",
-                diagnostics: result.diagnostics.map(\.description)
+                diagnostics: result.diagnostics
             )
         }
-        return (spec, SHA256.hash(bytes).description, result.diagnostics.filter { $0.severity != .error })
+        return (spec, SHA256.hash(result.source.utf8).description, result.diagnostics.filter { $0.severity != .error })
     }
 
     private func compile(
@@ -154,14 +152,13 @@ public struct BundleBuilder: Sendable {
                 specFile: "agnost.yaml",
                 specDisplayPath: specDisplayPath
             )
-            let errors = diagnostics.filter { $0.contains(": error: ") }
+            let errors = diagnostics.count { $0.severity == .error }
             throw CompilerError(
                 .swiftBuildFailed,
-                errors.isEmpty
-                    ? "swift build failed"
-                    : "swift build failed with \(errors.count == 1 ? "1 error" : "\(errors.count) errors")",
-                diagnostics: diagnostics.nonEmpty
-                    ?? outcome.output.split(separator: "\n").suffix(30).map(String.init)
+                errors == 0
+                    ? "swift build failed" : "swift build failed with \(errors == 1 ? "1 error" : "\(errors) errors")",
+                diagnostics: diagnostics,
+                toolOutput: diagnostics.isEmpty ? outcome.output.split(separator: "\n").suffix(30).map(String.init) : []
             )
         }
     }
@@ -249,8 +246,4 @@ struct ProjectPaths {
     init(project: URL) {
         self.project = project.standardizedFileURL
     }
-}
-
-extension Array {
-    var nonEmpty: Self? { isEmpty ? nil : self }
 }

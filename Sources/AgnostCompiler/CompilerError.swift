@@ -1,3 +1,5 @@
+import AgnostSpec
+
 /// A build that could not be done, with what to do about it.
 ///
 /// ```swift
@@ -23,13 +25,16 @@ public struct CompilerError: Error, Sendable, CustomStringConvertible {
 
     public let code: Code
     public let message: String
-    /// Diagnostics behind the error, in `file:line:column: severity: message` form.
-    public let diagnostics: [String]
+    /// The problems behind the error, from the spec checker or mapped from the Swift compiler's output.
+    public let diagnostics: [Diagnostic]
+    /// What a tool printed when it failed without a diagnostic to show, such as the end of a failed link.
+    public let toolOutput: [String]
 
-    public init(_ code: Code, _ message: String, diagnostics: [String] = []) {
+    public init(_ code: Code, _ message: String, diagnostics: [Diagnostic] = [], toolOutput: [String] = []) {
         self.code = code
         self.message = message
         self.diagnostics = diagnostics
+        self.toolOutput = toolOutput
     }
 
     public var description: String { message }

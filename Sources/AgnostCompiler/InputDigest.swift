@@ -3,19 +3,21 @@ import Foundation
 
 /// The digest over everything a bundle is built from; equal digests mean the existing bundle is current.
 ///
-/// Inputs: `agnost.yaml`, the handler package's `Package.swift` and `Sources/`, the runtime's `Package.swift`
-/// and `Sources/`, the build configuration and the Swift toolchain's version.
+/// Inputs: the digest of the `agnost.yaml` bytes that were checked, the handler package's `Package.swift` and
+/// `Sources/`, the runtime's `Package.swift` and `Sources/`, the build configuration and the Swift toolchain's
+/// version.
 enum InputDigest {
     static func compute(
+        specDigest: String,
         project: URL,
         runtime: URL,
         configuration: BuildConfiguration,
         toolchain: String
     ) throws(CompilerError) -> String {
         var hasher = SHA256()
-        hasher.update("agnost-fn-inputs-v1\0\(configuration.rawValue)\0\(toolchain)\0".utf8)
+        hasher.update("agnost-fn-inputs-v2\0\(configuration.rawValue)\0\(toolchain)\0\(specDigest)\0".utf8)
         for (label, root, entries) in [
-            ("project", project, ["agnost.yaml", "Package.swift", "Sources"]),
+            ("project", project, ["Package.swift", "Sources"]),
             ("runtime", runtime, ["Package.swift", "Sources"]),
         ] {
             for file in try files(in: root, under: entries) {

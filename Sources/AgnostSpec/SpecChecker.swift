@@ -25,7 +25,7 @@ public enum SpecChecker {
             SpecValidator.validate(decoded, diagnostics: &diagnostics)
             spec = diagnostics.hasErrors ? nil : decoded.appSpec
         }
-        return SpecCheckResult(spec: spec, diagnostics: diagnostics.sorted)
+        return SpecCheckResult(spec: spec, diagnostics: diagnostics.sorted, source: source)
     }
 
     /// Reads and checks the file at `path`; `displayPath` is what diagnostics show, e.g.
@@ -83,10 +83,14 @@ public struct SpecCheckResult: Sendable {
     public var diagnostics: [Diagnostic]
     public var errorCount: Int
     public var warningCount: Int
+    /// The text that was checked, so that what is built and hashed is exactly what was checked, never a second read
+    /// of a file that may have changed in between.
+    public var source: String
 
-    public init(spec: AppSpec?, diagnostics: [Diagnostic]) {
+    public init(spec: AppSpec?, diagnostics: [Diagnostic], source: String) {
         self.spec = spec
         self.diagnostics = diagnostics
+        self.source = source
         errorCount = diagnostics.count { $0.severity == .error }
         warningCount = diagnostics.count { $0.severity == .warning }
     }

@@ -125,7 +125,7 @@ enum BuildSteps {
                 displayPath: project.displayPath,
                 configuration: configuration
             )
-            Console.diagnostics(result.warnings.map(\.description))
+            Console.diagnostics(result.warnings)
             let name = result.manifest.serviceName
             if result.upToDate {
                 Console.status("\(name): bundle is up to date (\(configuration.rawValue))")

@@ -22,7 +22,7 @@ struct Check: ParsableCommand {
             Console.status(error.description)
             throw ExitCode.failure
         }
-        Console.diagnostics(result.diagnostics.map(\.description))
+        Console.diagnostics(result.diagnostics)
         guard let spec = result.spec else {
             Console.error(
                 "\(project.specDisplayPath): \(count(result.errorCount, "error")), \(count(result.warningCount, "warning"))"

@@ -1,5 +1,6 @@
 import AgnostCompiler
 import AgnostRegistry
+import AgnostSpec
 import ArgumentParser
 import Foundation
 
@@ -30,10 +31,10 @@ enum Console {
         FileHandle.standardError.write(Data("\(message)\n".utf8))
     }
 
-    static func diagnostics(_ lines: [String]) {
+    static func diagnostics(_ diagnostics: [Diagnostic]) {
         var formatter = DiagnosticFormatter()
-        for line in lines {
-            FileHandle.standardError.write(Data("\(formatter.format(line))\n".utf8))
+        for diagnostic in diagnostics {
+            FileHandle.standardError.write(Data("\(formatter.format(diagnostic))\n".utf8))
         }
     }
 
@@ -44,6 +45,7 @@ enum Console {
     /// Prints a failed build's message and diagnostics, then exits 1.
     static func fail(_ error: CompilerError) -> ExitCode {
         diagnostics(error.diagnostics)
+        for line in error.toolOutput { status(line) }
         self.error(error.message)
         return .failure
     }

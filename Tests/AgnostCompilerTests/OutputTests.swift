@@ -1,3 +1,4 @@
+import AgnostSpec
 import Foundation
 import Testing
 
@@ -18,10 +19,27 @@ struct SwiftCompilerOutputTests {
         #expect(
             SwiftCompilerOutput.diagnostics(in: output, specFile: "agnost.yaml", specDisplayPath: "app/agnost.yaml")
                 == [
-                    "app/agnost.yaml:9:14: error: cannot find 'getTodx' in scope",
-                    "/work/app/Sources/Handlers/Handlers.swift:4:5: warning: variable 'x' was never used",
+                    Diagnostic(
+                        .error,
+                        "cannot find 'getTodx' in scope",
+                        at: SourceLocation(file: "app/agnost.yaml", line: 9, column: 14)
+                    ),
+                    Diagnostic(
+                        .warning,
+                        "variable 'x' was never used",
+                        at: SourceLocation(file: "/work/app/Sources/Handlers/Handlers.swift", line: 4, column: 5)
+                    ),
                 ]
         )
+    }
+
+    @Test func readsPathsWithColonsAndRefusesLinesWithoutAPosition() {
+        #expect(
+            SwiftCompilerOutput.parse("/a:b/c.swift:3:2: note: here")
+                == Diagnostic(.note, "here", at: SourceLocation(file: "/a:b/c.swift", line: 3, column: 2))
+        )
+        #expect(SwiftCompilerOutput.parse("error: link command failed") == nil)
+        #expect(SwiftCompilerOutput.parse("x.swift:three:2: error: no") == nil)
     }
 }
 
@@ -31,17 +49,20 @@ struct DiagnosticFormatterTests {
         defer { try? FileManager.default.removeItem(at: file) }
         try "app: x\nversion: v1\nendpoints:\n  - handler: getTodx\n".write(to: file, atomically: true, encoding: .utf8)
         var formatter = DiagnosticFormatter()
+        let location = SourceLocation(file: file.path, line: 4, column: 14)
         #expect(
-            formatter.format("\(file.path):4:14: error: cannot find 'getTodx' in scope")
+            formatter.format(Diagnostic(.error, "cannot find 'getTodx' in scope", at: location))
                 == "\(file.path):4:14: error: cannot find 'getTodx' in scope\n   4 |   - handler: getTodx\n     |"
                 + "              ^"
         )
     }
 
-    @Test func leavesOtherLinesAlone() {
+    @Test func showsOnlyTheLineWhenTheSourceCannotBeRead() {
         var formatter = DiagnosticFormatter()
-        #expect(formatter.format("/nonexistent.yaml:1:1: error: x") == "/nonexistent.yaml:1:1: error: x")
-        #expect(formatter.format("plain text") == "plain text")
+        let missing = Diagnostic(.error, "x", at: SourceLocation(file: "/nonexistent.yaml", line: 1, column: 1))
+        #expect(formatter.format(missing) == "/nonexistent.yaml:1:1: error: x")
+        let pastTheEnd = Diagnostic(.error, "x", at: SourceLocation(file: #filePath, line: 100_000, column: 1))
+        #expect(formatter.format(pastTheEnd) == "\(#filePath):100000:1: error: x")
     }
 }
 
@@ -62,8 +83,10 @@ struct InputDigestTests {
             )
             try text.write(to: file, atomically: true, encoding: .utf8)
         }
+        var specDigest = "sha256:1"
         func digest(_ configuration: BuildConfiguration = .debug) throws -> String {
             try InputDigest.compute(
+                specDigest: specDigest,
                 project: project,
                 runtime: runtime,
                 configuration: configuration,
@@ -84,6 +107,12 @@ struct InputDigestTests {
         let edited = try digest()
         #expect(edited != first)
         try "// r2".write(to: runtime.appendingPathComponent("Sources/R/R.swift"), atomically: true, encoding: .utf8)
-        #expect(try digest() != edited)
+        let runtimeEdited = try digest()
+        #expect(runtimeEdited != edited)
+        // agnost.yaml counts through the digest of the bytes that were checked, not by being read again.
+        try "app: b".write(to: project.appendingPathComponent("agnost.yaml"), atomically: true, encoding: .utf8)
+        #expect(try digest() == runtimeEdited)
+        specDigest = "sha256:2"
+        #expect(try digest() != runtimeEdited)
     }
 }
