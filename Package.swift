@@ -49,6 +49,13 @@ let package = Package(
             name: "AgnostRegistry",
             dependencies: ["AgnostHTTP", "AgnostOCI", .product(name: "AgnostDigest", package: "runtime")]
         ),
+        .target(
+            name: "AgnostPipeline",
+            dependencies: [
+                "AgnostSpec", "AgnostCompiler", "AgnostOCI", "AgnostImage", "AgnostRegistry",
+                .product(name: "AgnostDigest", package: "runtime"),
+            ]
+        ),
         .executableTarget(
             name: "agnost-fn",
             dependencies: [
@@ -58,6 +65,7 @@ let package = Package(
                 "AgnostOCI",
                 "AgnostImage",
                 "AgnostRegistry",
+                "AgnostPipeline",
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -161,7 +161,7 @@ public struct ImageLayout: Sendable {
         guard let entry = try index().manifests.last else {
             throw ImageError(
                 .invalidLayout,
-                "the layout holds no image; run 'agnost-fn build' first",
+                "the layout holds no image; build one into it first",
                 context: directory
             )
         }

@@ -137,6 +137,18 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         return ImageReference(registry: registry, repository: repository, tag: checked, digest: digest)
     }
 
+    /// The reference as it is when it names a tag or a digest, else with `tag`, or `latest` when that is nil too:
+    /// where an image with a tag of its own (a version, say) goes when the name given for it has none.
+    ///
+    /// ```swift
+    /// try ImageReference(parsing: "localhost:5000/todo").tagged(byDefault: "v1")      // localhost:5000/todo:v1
+    /// try ImageReference(parsing: "localhost:5000/todo:2").tagged(byDefault: "v1")    // localhost:5000/todo:2
+    /// ```
+    public func tagged(byDefault tag: String?) throws(ImageError) -> ImageReference {
+        guard self.tag == nil, digest == nil else { return self }
+        return try with(tag: tag ?? "latest")
+    }
+
     /// A copy pinned to `digest`, keeping any tag, as Docker's `WithDigest` does.
     ///
     /// ```swift

@@ -40,7 +40,7 @@ public enum SpecChecker {
             throw SpecFileError(
                 code: .notFound,
                 path: displayPath,
-                message: "no such file; create a project with 'agnost-fn init', or pass its folder with --path"
+                message: "no such file; create a project there, or name the folder that holds one"
             )
         }
         guard !isDirectory.boolValue else {

@@ -1,7 +1,6 @@
 import AgnostCompiler
-import AgnostImage
 import AgnostOCI
-import AgnostRegistry
+import AgnostPipeline
 import ArgumentParser
 import Foundation
 
@@ -64,79 +63,32 @@ struct Build: ParsableCommand {
     }
 
     func run() throws {
-        var options = try imageOptions()
-        do {
-            options.creationTime = try ImagePackageRequest.creationTime(
-                environment: ProcessInfo.processInfo.environment
+        let options = try imageOptions()
+        let built = try Console.step { () throws(PipelineError) in
+            try PipelineConsole.workflow().buildImage(
+                project.project,
+                configuration: configuration,
+                verbose: verbose,
+                options: options,
+                push: push
             )
-        } catch {
-            Console.error(error.description)
-            throw ExitCode.failure
         }
-        let result = try BuildSteps.build(project, configuration: configuration, verbose: verbose)
-        let image = try ImageSteps.package(result, project: project, options: options)
-        print(image.manifestDigest)
-        if push, let name = options.name {
-            var source = image.output
-            source.tag = image.tag
-            let destination = try RegistrySteps.tagged(name, defaultTag: image.tag)
-            print(try RegistrySteps.push(source, to: destination, insecure: insecure))
-        }
+        print(built.image.manifestDigest)
+        if let pushed = built.pushed { print(pushed) }
     }
 
-    private func imageOptions() throws -> ImageSteps.Options {
-        var options = ImageSteps.Options()
-        do {
+    private func imageOptions() throws -> ImageOptions {
+        try Console.parse { () throws(ImageError) in
+            var options = ImageOptions()
             if let output { options.output = try LayoutReference(parsing: output, option: "--output") }
             if let base, base.hasPrefix("oci:") {
-                options.base = try LayoutReference(parsing: base, option: "--base", allowed: [.layout])
+                options.base = .layout(try LayoutReference(parsing: base, option: "--base", allowed: [.layout]))
             } else if let base {
-                options.baseReference = try ImageReference(parsing: base, option: "--base")
+                options.base = .registry(try ImageReference(parsing: base, option: "--base"))
             }
             options.insecure = insecure
             if let image { options.name = try ImageReference(parsing: image, option: "--image") }
-        } catch let error as ImageError {
-            throw ValidationError(error.description)
-        } catch let error as RegistryError {
-            throw ValidationError(error.description)
-        }
-        return options
-    }
-}
-
-/// The build as `build` and `run` both do it: progress per stage on stderr, errors as diagnostics.
-enum BuildSteps {
-    static func build(
-        _ project: ProjectOptions,
-        configuration: BuildConfiguration,
-        verbose: Bool
-    ) throws -> BuildResult {
-        let builder = BundleBuilder(verbose: verbose) { event in
-            switch event {
-            case .stageStarted: break
-            case .stageFinished(let name, let elapsed): Console.status("  \(name) (\(Console.format(elapsed)))")
-            case .compilerOutput(let text): FileHandle.standardError.write(Data(text.utf8))
-            }
-        }
-        let start = ContinuousClock.now
-        do {
-            let result = try builder.build(
-                project: project.directory,
-                displayPath: project.displayPath,
-                configuration: configuration
-            )
-            Console.diagnostics(result.warnings)
-            let name = result.manifest.serviceName
-            if result.upToDate {
-                Console.status("\(name): bundle is up to date (\(configuration.rawValue))")
-            } else {
-                Console.status(
-                    "\(name): built \(configuration.rawValue) bundle in \(Console.format(ContinuousClock.now - start))"
-                )
-            }
-            return result
-        } catch {
-            throw Console.fail(error)
+            return options
         }
     }
 }

@@ -1,4 +1,6 @@
 import AgnostCompiler
+import AgnostOCI
+import AgnostPipeline
 import AgnostRegistry
 import AgnostSpec
 import ArgumentParser
@@ -19,6 +21,9 @@ struct ProjectOptions: ParsableArguments {
     }
 
     var specDisplayPath: String { displayPath == "." ? "agnost.yaml" : "\(displayPath)/agnost.yaml" }
+
+    /// The project as the workflow takes it.
+    var project: Project { Project(directory: directory, displayPath: displayPath) }
 }
 
 /// Messages for people go to stderr; stdout carries only results (bundle paths, response bodies).
@@ -48,5 +53,43 @@ enum Console {
         for line in error.toolOutput { status(line) }
         self.error(error.message)
         return .failure
+    }
+
+    /// Prints a failed step of the workflow: diagnostics, what a tool printed, the error and what to do, then
+    /// exits 1.
+    static func fail(_ error: PipelineError) -> ExitCode {
+        diagnostics(error.diagnostics)
+        for line in error.toolOutput { status(line) }
+        self.error(error.description)
+        if let remedy = (error.underlying as? RegistryError)?.remedy { hint(remedy) }
+        return .failure
+    }
+
+    /// Runs a step of the workflow; a failure is printed, and exits 1.
+    static func step<Value>(_ body: () throws(PipelineError) -> Value) throws(ExitCode) -> Value {
+        do {
+            return try body()
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// Parses a value of an option; a failure is a usage error that names the option.
+    static func parse<Value>(_ body: () throws(ImageError) -> Value) throws(ValidationError) -> Value {
+        do {
+            return try body()
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The command that does what a registry error asks for.
+    static func hint(_ remedy: RegistryError.Remedy) {
+        switch remedy {
+        case .logIn(let registry):
+            status("hint: echo \"$PASSWORD\" | agnost-fn login \(registry) -u USER --password-stdin")
+        case .choosePlatform:
+            status("hint: name one with --platform OS/ARCH")
+        }
     }
 }

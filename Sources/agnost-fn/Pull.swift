@@ -1,5 +1,5 @@
-import AgnostImage
 import AgnostOCI
+import AgnostPipeline
 import AgnostRegistry
 import ArgumentParser
 import Foundation
@@ -26,19 +26,16 @@ struct Pull: ParsableCommand {
     var insecure = false
 
     func run() throws {
-        let reference = try RegistrySteps.reference(image, option: "image", defaultTag: nil)
-        let destination: LayoutReference
-        do {
-            destination = try LayoutReference(parsing: output, option: "--output", allowed: [.layout])
-        } catch {
-            throw ValidationError(error.description)
+        let reference = try Console.parse { () throws(ImageError) in
+            try ImageReference(parsing: image, option: "image").tagged(byDefault: nil)
         }
-        let digest = try RegistrySteps.pull(
-            reference,
-            into: destination,
-            platform: try platform.map(Self.platform) ?? ImagePuller.hostPlatform,
-            insecure: insecure
-        )
+        let destination = try Console.parse { () throws(ImageError) in
+            try LayoutReference(parsing: output, option: "--output", allowed: [.layout])
+        }
+        let platform = try platform.map(Self.platform) ?? ImagePuller.hostPlatform
+        let digest = try Console.step { () throws(PipelineError) in
+            try PipelineConsole.workflow().pull(reference, into: destination, platform: platform, insecure: insecure)
+        }
         print(reference.with(digest: digest))
     }
 

@@ -1,6 +1,5 @@
-import AgnostImage
 import AgnostOCI
-import AgnostRegistry
+import AgnostPipeline
 import ArgumentParser
 import Foundation
 
@@ -29,38 +28,36 @@ struct Push: ParsableCommand {
     var insecure = false
 
     func validate() throws {
-        do {
-            _ = try from.map { try LayoutReference(parsing: $0, option: "--from", allowed: [.layout]) }
-        } catch let error as ImageError {
-            throw ValidationError(error.description)
+        _ = try from.map { from in
+            try Console.parse { () throws(ImageError) in
+                try LayoutReference(parsing: from, option: "--from", allowed: [.layout])
+            }
         }
     }
 
     func run() throws {
-        do {
-            let source: LayoutReference
-            var name = image
-            if let from {
-                source = try LayoutReference(parsing: from, option: "--from", allowed: [.layout])
-            } else {
-                let layout = project.directory.appendingPathComponent(".agnost/image").path
-                let entry = try ImageLayout(directory: layout).newestEntry()
-                source = LayoutReference(
-                    transport: .layout,
-                    path: layout,
-                    tag: entry.annotations?[AnnotationKey.refName]
-                )
-                name = name ?? entry.annotations?[AnnotationKey.containerdImageName]
+        let workflow = PipelineConsole.workflow()
+        let source: LayoutReference
+        var name = image
+        if let from {
+            source = try Console.parse { () throws(ImageError) in
+                try LayoutReference(parsing: from, option: "--from", allowed: [.layout])
             }
-            guard let name else {
-                throw ValidationError("name the image to push with --image HOST/NAME[:TAG], or build it with --image")
-            }
-            let destination = try RegistrySteps.reference(name, option: "--image", defaultTag: source.tag)
-            let pushed = try RegistrySteps.push(source, to: destination, insecure: insecure)
-            print(pushed)
-        } catch let error as ImageError {
-            Console.error(error.description)
-            throw ExitCode.failure
+        } else {
+            let last = try Console.step { () throws(PipelineError) in try workflow.lastBuiltImage(of: project.project) }
+            source = last.source
+            name = name ?? last.name
         }
+        guard let name else {
+            throw ValidationError("name the image to push with --image HOST/NAME[:TAG], or build it with --image")
+        }
+        let destination = try Console.parse { () throws(ImageError) in
+            try ImageReference(parsing: name, option: "--image").tagged(byDefault: source.tag)
+        }
+        print(
+            try Console.step { () throws(PipelineError) in
+                try workflow.push(source, to: destination, insecure: insecure)
+            }
+        )
     }
 }

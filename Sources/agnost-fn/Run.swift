@@ -1,4 +1,5 @@
 import AgnostCompiler
+import AgnostPipeline
 import ArgumentParser
 import Foundation
 
@@ -32,7 +33,9 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let result = try BuildSteps.build(project, configuration: configuration, verbose: verbose)
+        let result = try Console.step { () throws(PipelineError) in
+            try PipelineConsole.workflow().build(project.project, configuration: configuration, verbose: verbose)
+        }
         let server = result.bundleDirectory.appendingPathComponent("server").path
         var environment = ProcessInfo.processInfo.environment
         environment["PORT"] = String(port)

@@ -190,6 +190,21 @@ struct ImageReferenceTests {
         #expect(try ImageReference(parsing: "localhost:5000/todo").apiHost == "localhost:5000")
     }
 
+    @Test func takesADefaultTagOnlyWhenItNamesNeitherTagNorDigest() throws {
+        let digest = try #require(SHA256Digest(hex: Self.hex))
+        #expect(
+            try ImageReference(parsing: "localhost:5000/todo").tagged(byDefault: "v1").description
+                == "localhost:5000/todo:v1"
+        )
+        #expect(try ImageReference(parsing: "localhost:5000/todo").tagged(byDefault: nil).tag == "latest")
+        #expect(try ImageReference(parsing: "localhost:5000/todo:2").tagged(byDefault: "v1").tag == "2")
+        let pinned = try ImageReference(parsing: "localhost:5000/todo@\(digest)").tagged(byDefault: "v1")
+        #expect(pinned.tag == nil && pinned.digest == digest)
+        #expect(throws: ImageError.self) {
+            try ImageReference(parsing: "localhost:5000/todo").tagged(byDefault: "no good")
+        }
+    }
+
     @Test func copiesWithAnotherTagOrADigest() throws {
         let image = try ImageReference(parsing: "localhost:5000/todo:v1")
         let digest = try #require(SHA256Digest(hex: Self.hex))

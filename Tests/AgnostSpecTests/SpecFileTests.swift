@@ -45,7 +45,7 @@ final class SpecFileTests {
         #expect(error?.path == "nope.yaml")
         #expect(
             error?.description
-                == "nope.yaml: error: no such file; create a project with 'agnost-fn init', or pass its folder with --path"
+                == "nope.yaml: error: no such file; create a project there, or name the folder that holds one"
         )
     }
 

@@ -14,7 +14,7 @@ struct CheckedBundle: Sendable {
         guard let root = realPath(directory), isDirectory(root) else {
             throw ImageError(
                 .unreadableInput,
-                "no bundle here; run 'agnost-fn build' to make one",
+                "no bundle here; build the project to make one",
                 context: directory
             )
         }
@@ -32,7 +32,7 @@ struct CheckedBundle: Sendable {
     private static func member(_ name: String, of directory: String, root: String) throws(ImageError) -> String {
         let path = (directory as NSString).appendingPathComponent(name)
         guard let real = realPath(path) else {
-            throw ImageError(.unreadableInput, "missing from the bundle; run 'agnost-fn build' again", context: path)
+            throw ImageError(.unreadableInput, "missing from the bundle; build the project again", context: path)
         }
         guard real.hasPrefix(root + "/") else {
             throw ImageError(

@@ -244,8 +244,9 @@ enum PlatformSelection {
                 .notFound,
                 "the image has no \(platform.os)/\(platform.architecture) variant; it has "
                     + (available.isEmpty ? "no platform entries" : available.joined(separator: ", "))
-                    + "; choose one with --platform",
-                context: reference.description
+                    + "; choose one of them",
+                context: reference.description,
+                remedy: .choosePlatform
             )
         }
         return chosen

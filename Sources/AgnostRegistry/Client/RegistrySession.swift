@@ -182,9 +182,9 @@ final class RegistrySession {
                 throw RegistryError(
                     .unauthorized,
                     "the registry asks for a password (Basic), and the credentials from \(credentials.source) are an "
-                        + "identity token, which only a token service takes; run 'agnost-fn login \(registry) -u USER "
-                        + "--password-stdin'",
-                    context: registry
+                        + "identity token, which only a token service takes; log in with a user name and password",
+                    context: registry,
+                    remedy: .logIn(registry: registry)
                 )
             }
             authorization = "Basic \(credentials.credentials.basicValue)"
@@ -260,8 +260,9 @@ final class RegistrySession {
     private func noCredentials() -> RegistryError {
         RegistryError(
             .unauthorized,
-            "the registry needs credentials and none were found; run 'agnost-fn login \(registry) -u USER --password-stdin'",
-            context: registry
+            "the registry needs credentials and none were found; log in to it first",
+            context: registry,
+            remedy: .logIn(registry: registry)
         )
     }
 
@@ -317,8 +318,9 @@ final class RegistrySession {
         return RegistryError(
             .unauthorized,
             "the registry refused the credentials of \(credentials.credentials) from \(credentials.source) (\(response.status)); "
-                + "check them, or run 'agnost-fn login \(registry)' again",
-            context: registry
+                + "check them, or log in again",
+            context: registry,
+            remedy: .logIn(registry: registry)
         )
     }
 }

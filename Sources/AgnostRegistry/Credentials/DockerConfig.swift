@@ -253,7 +253,8 @@ public struct DockerConfig {
                 let colon = decoded.firstIndex(of: ":"), colon != decoded.startIndex
             else {
                 throw malformed(
-                    "auths[\"\(key)\"].auth is not the base64 of user:password; run 'agnost-fn login \(key)' again"
+                    "auths[\"\(key)\"].auth is not the base64 of user:password; log in to \(key) again",
+                    remedy: .logIn(registry: key)
                 )
             }
             // Docker trims the NUL padding some tools leave after the password.
@@ -274,7 +275,7 @@ public struct DockerConfig {
         return object
     }
 
-    private func malformed(_ problem: String) -> RegistryError {
-        RegistryError(.credentials, "Docker's configuration is malformed: \(problem)", context: path)
+    private func malformed(_ problem: String, remedy: RegistryError.Remedy? = nil) -> RegistryError {
+        RegistryError(.credentials, "Docker's configuration is malformed: \(problem)", context: path, remedy: remedy)
     }
 }

@@ -25,15 +25,25 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case fileSystem
     }
 
+    /// What the user can do about an error, for a front end to phrase in its own terms, such as a command to run.
+    public enum Remedy: Sendable, Equatable {
+        /// Store credentials for `registry` (the key Docker's configuration files them under).
+        case logIn(registry: String)
+        /// Name one of the platforms of a multi-platform image.
+        case choosePlatform
+    }
+
     public let code: Code
     public let message: String
     /// The registry, reference or file the error is about.
     public let context: String?
+    public let remedy: Remedy?
 
-    public init(_ code: Code, _ message: String, context: String? = nil) {
+    public init(_ code: Code, _ message: String, context: String? = nil, remedy: Remedy? = nil) {
         self.code = code
         self.message = message
         self.context = context
+        self.remedy = remedy
     }
 
     public var description: String { context.map { "\($0): \(message)" } ?? message }

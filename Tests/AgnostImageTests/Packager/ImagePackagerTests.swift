@@ -126,7 +126,7 @@ struct ImagePackagerTests {
             try ImagePackager().package(workspace.request(output: "layout"))
         } throws: { error in
             (error as? ImageError)?.description
-                == "\(workspace.bundle): no bundle here; run 'agnost-fn build' to make one"
+                == "\(workspace.bundle): no bundle here; build the project to make one"
         }
     }
 

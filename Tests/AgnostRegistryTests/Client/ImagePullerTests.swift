@@ -175,9 +175,11 @@ struct ImagePullerTests {
                 reference: reference
             )
         } throws: { error in
-            (error as? RegistryError)?.message
+            let error = error as? RegistryError
+            return error?.message
                 == "the image has no linux/s390x variant; it has linux/arm, linux/arm64, linux/amd64, windows/amd64; "
-                + "choose one with --platform"
+                + "choose one of them"
+                && error?.remedy == .choosePlatform
         }
     }
 }

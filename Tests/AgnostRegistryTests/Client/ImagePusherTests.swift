@@ -108,7 +108,9 @@ struct ImagePusherTests {
         #expect {
             try ImagePusher().push(from: Self.source(image), to: destination, plainHTTP: true, credentials: nil)
         } throws: { error in
-            (error as? RegistryError)?.message.contains("run 'agnost-fn login \(registry.host)") == true
+            let error = error as? RegistryError
+            return error?.message.contains("none were found; log in to it first") == true
+                && error?.remedy == .logIn(registry: registry.host)
         }
     }
 
@@ -327,7 +329,7 @@ struct ImagePusherTests {
         } throws: { error in
             let error = error as? RegistryError
             return error?.code == .unauthorized && error?.message.contains("are an identity token") == true
-                && error?.message.contains("agnost-fn login \(registry.host) -u USER --password-stdin") == true
+                && error?.remedy == .logIn(registry: registry.host)
                 && error?.description.contains("secret-token") == false
         }
     }
