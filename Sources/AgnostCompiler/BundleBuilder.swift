@@ -38,12 +38,17 @@ public struct BuildResult: Sendable {
 /// ```
 public struct BundleBuilder: Sendable {
     public let verbose: Bool
+    /// How long `swift build` may take before it is stopped and the build fails: long enough for a first release
+    /// build on a small machine, short of hanging forever.
+    public var buildTimeout: Duration = .seconds(3600)
     private let report: @Sendable (BuildEvent) -> Void
 
     public init(verbose: Bool = false, report: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
         self.verbose = verbose
         self.report = report
     }
+
+    private var buildDeadline: ProcessRunner.Deadline { ProcessRunner.Deadline(timeout: buildTimeout) }
 
     /// - Parameter displayPath: how diagnostics name the project folder (`.` for the current one).
     public func build(
@@ -145,7 +150,11 @@ public struct BundleBuilder: Sendable {
         if configuration == .release {
             arguments += ["--static-swift-stdlib", "-Xlinker", "--strip-all"]
         }
-        let outcome = try ProcessRunner.run(arguments, onOutput: verbose ? { report(.compilerOutput($0)) } : nil)
+        let outcome = try ProcessRunner.run(
+            arguments,
+            deadline: buildDeadline,
+            onOutput: verbose ? { report(.compilerOutput($0)) } : nil
+        )
         guard outcome.status == 0 else {
             let diagnostics = SwiftCompilerOutput.diagnostics(
                 in: outcome.output,

@@ -116,3 +116,53 @@ struct InputDigestTests {
         #expect(try digest() != runtimeEdited)
     }
 }
+
+struct ProcessRunnerTests {
+    @Test func mergesOutputReportsTheStatusAndRunsInTheFolder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try ProcessRunner.run(["sh", "-c", "pwd; echo oops >&2; exit 3"], in: folder)
+        #expect(outcome.status == 3)
+        #expect(outcome.output == "\(folder.resolvingSymlinksInPath().path)\noops\n")
+        #expect(try ProcessRunner.run(["sh", "-c", "kill -9 $$"]).status == 128 + 9)
+    }
+
+    @Test func theToolStaysInThisProcessGroupSoCtrlCReachesIt() throws {
+        let outcome = try ProcessRunner.run(["sh", "-c", "ps -o pgid= -p $$"])
+        #expect(Int32(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)) == getpgrp())
+    }
+
+    @Test func aToolPastItsDeadlineIsStoppedAndSaysSo() throws {
+        let start = ContinuousClock.now
+        let error = #expect(throws: CompilerError.self) {
+            try ProcessRunner.run(
+                ["sh", "-c", "echo started; exec sleep 30"],
+                deadline: .init(timeout: .milliseconds(300), grace: .milliseconds(300))
+            )
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(error?.code == .toolFailed)
+        #expect(
+            error?.message == "'sh -c echo started; exec sleep 30' did not finish within 0.3 seconds and was stopped"
+        )
+        #expect(error?.toolOutput == ["started"])
+    }
+
+    @Test func aToolThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() throws {
+        let start = ContinuousClock.now
+        #expect(throws: CompilerError.self) {
+            try ProcessRunner.run(
+                ["sh", "-c", "trap '' TERM; exec sleep 30"],
+                deadline: .init(timeout: .milliseconds(200), grace: .milliseconds(500))
+            )
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(5), "\(elapsed)")
+    }
+
+    @Test func aMissingToolIsNamed() {
+        let error = #expect(throws: CompilerError.self) { try ProcessRunner.run(["no-such-tool-agnost"]) }
+        #expect(error?.message.hasPrefix("could not run 'no-such-tool-agnost'") == true)
+    }
+}

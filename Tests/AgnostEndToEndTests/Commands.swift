@@ -1,3 +1,4 @@
+import AgnostTestSupport
 import Foundation
 import Synchronization
 
@@ -27,11 +28,14 @@ enum Commands {
         ]
     ) { _, isolated in isolated }
 
+    /// Runs a command to its end; past `timeout` (a `swift build` that hangs, say) its process group is killed and
+    /// that is an error.
     static func run(
         _ executable: String,
         _ arguments: [String],
         in directory: URL? = nil,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil,
+        timeout: Duration = .seconds(900)
     ) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -42,13 +46,18 @@ enum Commands {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
         try process.run()
+        let deadline = ProcessDeadline(process, after: timeout)
         let collectedErrors = Mutex(Data())
         let errorReader = Thread { collectedErrors.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() } }
         errorReader.start()
         let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errorReader.isFinished { usleep(1000) }
+        if deadline.cancel() {
+            throw E2EFailure("\(executable) \(arguments) did not finish within \(timeout) and was killed")
+        }
         return Outcome(
             status: process.terminationStatus,
             standardOutput: String(decoding: standardOutput, as: UTF8.self),

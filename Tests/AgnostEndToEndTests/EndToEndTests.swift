@@ -1,16 +1,33 @@
 import AgnostHTTP
+import AgnostTestSupport
 import Foundation
 import Testing
 
+/// The suite's folder, removed after it (a file-level constant, so that the suite's own attribute can name it).
+private let endToEndWorkspace = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "agnost-e2e-\(UUID().uuidString)"
+)
+
 /// The product as a user meets it: the `agnost-fn` binary on a fresh project, real builds, a real server.
 ///
-/// Slow (each `swift build` of a new project compiles Hummingbird), so the steps share one project and run in order.
-@Suite(.serialized)
+/// Slow (each `swift build` of a new project compiles Hummingbird), so the tests share one project made by `init`
+/// the first time one of them needs it; each builds what it needs itself, in whatever order they run. They run one
+/// at a time because they build the same project.
+@Suite(.serialized, .removedAfterwards(endToEndWorkspace))
 struct EndToEndTests {
-    static let workspace = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "agnost-e2e-\(UUID().uuidString)"
-    )
+    static let workspace = endToEndWorkspace
     static let project = workspace.appendingPathComponent("shop")
+
+    /// What `agnost-fn init` printed when it made the shared project.
+    static let created: Result<Commands.Outcome, E2EFailure> = {
+        do {
+            let created = try Commands.agnost("init", project.path, "--template", "swift-http")
+            guard created.status == 0 else { return .failure(E2EFailure("init failed:\n\(created.standardError)")) }
+            return .success(created)
+        } catch {
+            return .failure(E2EFailure("cannot run init: \(error)"))
+        }
+    }()
 
     private func get(
         _ port: Int,
@@ -69,8 +86,7 @@ struct EndToEndTests {
     }
 
     @Test func initBuildServeInvokeRebuildAndBreak() throws {
-        let created = try Commands.agnost("init", Self.project.path, "--template", "swift-http")
-        #expect(created.status == 0, "\(created.standardError)")
+        let created = try Self.created.get()
         #expect(created.standardError.contains("created shop from swift-http"))
 
         let built = try Commands.agnost("build", "--path", Self.project.path, "--configuration", "debug")
@@ -168,6 +184,7 @@ struct EndToEndTests {
     }
 
     @Test func runBuildsIfNeededAndServesUntilSignalled() throws {
+        _ = try Self.created.get()
         let run = try BackgroundProcess(
             Commands.agnostFn,
             ["run", "--path", Self.project.path, "--port", "0"],
@@ -179,6 +196,7 @@ struct EndToEndTests {
     }
 
     @Test func templateHandlerTestsPass() throws {
+        _ = try Self.created.get()
         let tested = try Commands.run("/usr/bin/env", ["swift", "test"], in: Self.project)
         #expect(tested.status == 0, "\(tested.standardOutput)\(tested.standardError)")
         #expect(tested.standardOutput.contains("Test run with 4 tests"), "\(tested.standardOutput)")

@@ -3,16 +3,19 @@ import AgnostTestSupport
 import Foundation
 import Testing
 
+/// The suite's folder, removed after it (a file-level constant, so that the suite's own attribute can name it).
+private let imageEndToEndWorkspace = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "agnost-image-e2e-\(UUID().uuidString)"
+)
+
 /// Images as a user gets them from `agnost-fn build`, checked with the tools that will consume them: skopeo reads
 /// them, umoci unpacks them, and the unpacked root file system serves `samples/todo` under `chroot` with nothing
 /// from the host.
 ///
-/// One release build of a copy of `samples/todo` is shared by the steps, which run in order.
-@Suite(.serialized)
+/// One release build of a copy of `samples/todo` is shared by the tests, made by whichever needs it first.
+@Suite(.serialized, .removedAfterwards(imageEndToEndWorkspace))
 struct ImageEndToEndTests {
-    static let workspace = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "agnost-image-e2e-\(UUID().uuidString)"
-    )
+    static let workspace = imageEndToEndWorkspace
     static let project = workspace.appendingPathComponent("todo")
     static let layout = project.appendingPathComponent(".agnost/image").path
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

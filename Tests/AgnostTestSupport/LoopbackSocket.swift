@@ -68,12 +68,31 @@ public enum LoopbackSocket {
     }
 }
 
+/// A port of `127.0.0.1` that refuses connections for as long as this value lives: bound, so that nothing else
+/// can take it while a test counts on it, and never listening.
+///
+/// ```swift
+/// let closed = try ClosedPort()
+/// // connecting to 127.0.0.1:\(closed.port) is refused
+/// ```
+public final class ClosedPort {
+    private let socket: LoopbackListener
+    public var port: Int { socket.port }
+
+    public init() throws(LoopbackSocketError) {
+        socket = try LoopbackListener(listening: false)
+    }
+
+    deinit { close(socket.descriptor) }
+}
+
 /// A TCP socket listening on `127.0.0.1` at a port the system picked; its owner closes `descriptor`.
 public struct LoopbackListener {
     public let descriptor: Int32
     public let port: Int
 
-    public init() throws(LoopbackSocketError) {
+    /// - Parameter listening: false for a socket that holds its port but takes no connections.
+    public init(listening: Bool = true) throws(LoopbackSocketError) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw LoopbackSocketError(call: "socket") }
         var address = LoopbackSocket.address(port: 0)
@@ -82,7 +101,7 @@ public struct LoopbackListener {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address -> String? in
                 guard bind(descriptor, address, length) == 0 else { return "bind(127.0.0.1:0)" }
                 guard getsockname(descriptor, address, &length) == 0 else { return "getsockname" }
-                return listen(descriptor, SOMAXCONN) == 0 ? nil : "listen"
+                return !listening || listen(descriptor, SOMAXCONN) == 0 ? nil : "listen"
             }
         }
         if let failedCall {

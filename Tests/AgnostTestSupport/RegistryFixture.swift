@@ -12,10 +12,13 @@ public final class RegistryFixture: @unchecked Sendable {
         "agnost-registry-\(UUID().uuidString)"
     )
     .path
-    public let port: Int
+    /// The port the registry listens on, which it picked itself.
+    public private(set) var port = 0
     private let process = Process()
     private var issuer: Process?
     private let log = LockedData()
+    /// The write ends of the children's stdin: when this process ends, however it ends, they see EOF and stop.
+    private var lifelines: [Pipe] = []
 
     public var host: String { "127.0.0.1:\(port)" }
 
@@ -33,10 +36,8 @@ public final class RegistryFixture: @unchecked Sendable {
         noAccess: [String: [String]] = [:]
     ) throws {
         try FileManager.default.createDirectory(atPath: "\(folder)/storage", withIntermediateDirectories: true)
-        port = try Self.freePort()
         var auth = ""
         if tokenAuth {
-            let issuerPort = try Self.freePort()
             try Tool.output(
                 "/usr/bin/openssl",
                 [
@@ -59,11 +60,19 @@ public final class RegistryFixture: @unchecked Sendable {
             let issuer = Process()
             issuer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             issuer.arguments = [
-                "python3", script, "\(issuerPort)", "\(folder)/issuer.key", "\(folder)/issuer.crt", "agnost-registry",
+                "python3", script, "0", "\(folder)/issuer.key", "\(folder)/issuer.crt", "agnost-registry",
                 "agnost-test-issuer", users, pullOnly, identityTokens, noAccess,
             ]
+            let issuerOutput = Pipe()
+            issuer.standardOutput = issuerOutput
+            issuer.standardInput = lifeline()
             try issuer.run()
             self.issuer = issuer
+            // The issuer binds port 0 and prints the port it got, once it listens.
+            let line = Self.firstLine(of: issuerOutput.fileHandleForReading)
+            guard let issuerPort = Int(line) else {
+                throw FixtureFailure("the token issuer printed \"\(line)\" instead of its port")
+            }
             try Self.waitUntilAnswering("http://127.0.0.1:\(issuerPort)/token", what: "the token issuer")
             auth = """
                 auth:
@@ -97,15 +106,20 @@ public final class RegistryFixture: @unchecked Sendable {
           filesystem:
             rootdirectory: \(folder)/storage
         http:
-          addr: 127.0.0.1:\(port)
+          addr: 127.0.0.1:0
           secret: agnost-test
         \(auth)
         """.write(toFile: "\(folder)/config.yml", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        process.arguments = ["serve", "\(folder)/config.yml"]
+        // docker-registry does not watch its stdin, so a shell does: EOF there, when this process is gone, ends it.
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c", #"/usr/bin/docker-registry serve "$1" </dev/null & registry=$!; cat >/dev/null; kill -9 $registry"#,
+            "sh", "\(folder)/config.yml",
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
+        process.standardInput = lifeline()
         try process.run()
         let log = self.log
         // A blocking reader thread: Foundation's readabilityHandler crashes libdispatch when the pipe closes.
@@ -118,19 +132,42 @@ public final class RegistryFixture: @unchecked Sendable {
     }
 
     deinit {
-        // The test runner's threads block SIGTERM, and a child keeps that mask across exec; Python, unlike the
-        // registry, does not unblock it, so only SIGKILL stops the issuer.
-        if let issuer {
-            kill(issuer.processIdentifier, SIGKILL)
-            issuer.waitUntilExit()
-        }
-        process.terminate()
+        // Closing the lifelines stops both children, as when this process dies: no signal is needed, which matters
+        // because the test runner's threads block SIGTERM and children keep that mask across exec.
+        for lifeline in lifelines { try? lifeline.fileHandleForWriting.close() }
+        issuer?.waitUntilExit()
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: folder)
     }
 
+    /// A pipe for a child's stdin whose write end only this fixture holds.
+    private func lifeline() -> Pipe {
+        let pipe = Pipe()
+        lifelines.append(pipe)
+        return pipe
+    }
+
+    private static func firstLine(of handle: FileHandle) -> String {
+        var bytes: [UInt8] = []
+        while bytes.count < 200, case let data = handle.readData(ofLength: 1), let byte = data.first, byte != 10 {
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The access log's request lines so far, such as `PATCH /v2/probe/blobs/uploads/…`.
+    ///
+    /// The registry writes a request's line after it has sent the response, so the client may be done before the
+    /// line is: this waits until the log has been quiet for 150 ms (at most 3 s).
     public var requests: [String] {
+        var seen = log.contents.count
+        var quietSince = ContinuousClock.now
+        let deadline = quietSince + .seconds(3)
+        while ContinuousClock.now - quietSince < .milliseconds(150) && ContinuousClock.now < deadline {
+            usleep(10_000)
+            let count = log.contents.count
+            if count != seen { (seen, quietSince) = (count, ContinuousClock.now) }
+        }
         let text = String(decoding: log.contents, as: UTF8.self)
         return text.split(separator: "\n").compactMap { line in
             guard let match = line.firstMatch(of: /"(GET|HEAD|POST|PUT|PATCH|DELETE) ([^ ]+) HTTP/) else { return nil }
@@ -138,8 +175,17 @@ public final class RegistryFixture: @unchecked Sendable {
         }
     }
 
+    /// Waits for the registry's `listening on 127.0.0.1:PORT` line, which names the port it bound, then for it to
+    /// answer.
     private func waitUntilServing() throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while port == 0 && ContinuousClock.now < deadline {
+            let text = String(decoding: log.contents, as: UTF8.self)
+            if let match = text.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/) { port = Int(match.1) ?? 0 }
+            if port == 0 { usleep(20_000) }
+        }
         do {
+            guard port != 0 else { throw FixtureFailure("docker-registry did not say where it listens") }
             try Self.waitUntilAnswering("http://\(host)/v2/", what: "docker-registry")
         } catch {
             throw FixtureFailure("\(error): \(String(decoding: log.contents, as: UTF8.self))")
@@ -157,20 +203,17 @@ public final class RegistryFixture: @unchecked Sendable {
         throw FixtureFailure("\(what) did not start")
     }
 
-    public static func freePort() throws -> Int {
-        let listener = try LoopbackListener()
-        close(listener.descriptor)
-        return listener.port
-    }
 }
 
 /// A tool run to the end, its stdout and stderr together.
 public enum Tool {
-    /// Runs `executable`, returning its status and output whatever the status.
+    /// Runs `executable`, returning its status and output whatever the status; past `timeout` it is killed and
+    /// that is an error.
     public static func run(
         _ executable: String,
         _ arguments: [String],
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil,
+        timeout: Duration = .seconds(120)
     ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -179,9 +222,14 @@ public enum Tool {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
         try process.run()
+        let deadline = ProcessDeadline(process, after: timeout)
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        if deadline.cancel() {
+            throw FixtureFailure("\(executable) \(arguments) did not finish within \(timeout) and was killed")
+        }
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
@@ -190,9 +238,10 @@ public enum Tool {
     public static func output(
         _ executable: String,
         _ arguments: [String],
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil,
+        timeout: Duration = .seconds(120)
     ) throws -> String {
-        let (status, output) = try run(executable, arguments, environment: environment)
+        let (status, output) = try run(executable, arguments, environment: environment, timeout: timeout)
         guard status == 0 else { throw FixtureFailure("\(executable) \(arguments) failed: \(output)") }
         return output
     }

@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -102,4 +103,9 @@ class Issuer(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-ThreadingHTTPServer(("127.0.0.1", int(PORT)), Issuer).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", int(PORT)), Issuer)
+# The fixture asks for port 0 and reads the one it got.
+print(server.server_address[1], flush=True)
+# Stop when the fixture closes stdin, or dies: no orphan outlives the tests.
+threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
+server.serve_forever()

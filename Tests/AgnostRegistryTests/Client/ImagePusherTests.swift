@@ -372,7 +372,8 @@ struct ImagePusherTests {
 
     @Test func aRegistryThatIsNotThereIsNamed() throws {
         let image = try ImageFixture()
-        let port = try RegistryFixture.freePort()
+        let closed = try ClosedPort()
+        let port = closed.port
         #expect {
             try image.push(to: "127.0.0.1:\(port)/probe:v1")
         } throws: { error in
