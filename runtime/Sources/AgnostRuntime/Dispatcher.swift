@@ -91,6 +91,11 @@ package final class Dispatcher: Sendable {
             )
             routes.append(.init(method: method, segments: segments, target: endpoint))
         }
+        // HEAD runs the GET endpoint (its handler sees HEAD, so it may skip work); declared routes come first, so
+        // a declared HEAD would win.
+        routes += routes.filter { $0.method == .get }.map {
+            .init(method: .head, segments: $0.segments, target: $0.target)
+        }
         if !problems.isEmpty {
             throw RuntimeStartupError(.handlerNotRegistered, problems.joined(separator: "\nerror: "))
         }
@@ -131,7 +136,17 @@ package final class Dispatcher: Sendable {
         return await respond(to: HummingbirdCore.Request(head: head, body: RequestBody(buffer: body)))
     }
 
+    /// A `HEAD` request gets exactly what `GET` would get, including the `Content-Length` of its body, but no body.
+    ///
+    /// `OPTIONS` on a known path answers 204 with `Allow` listing its methods, and runs no handler or middleware;
+    /// so it needs no API key even where the endpoints do, as a CORS preflight, which never carries credentials,
+    /// requires. A 405 lists the same methods.
     package func respond(to request: HummingbirdCore.Request) async -> Response {
+        let response = await route(request)
+        return request.method == .head ? response.withoutBody() : response
+    }
+
+    private func route(_ request: HummingbirdCore.Request) async -> Response {
         let start = ContinuousClock.now
         let path = request.uri.path
         if path == "/agnost" || path.hasPrefix("/agnost/") {
@@ -142,10 +157,7 @@ package final class Dispatcher: Sendable {
         case .notFound:
             return errorResponse(HTTPError(.notFound, "no endpoint matches \(request.method) \(path)"), requestId)
         case .methodNotAllowed(let allowed):
-            let methods = allowed.map(\.rawValue).joined(separator: ", ")
-            var error = HTTPError(.methodNotAllowed, "\(path) accepts \(methods), not \(request.method)")
-            error.headers[.allow] = methods
-            return errorResponse(error, requestId)
+            return methodNotAllowed(request.method, path, allowed: allowed.map(\.rawValue), requestId)
         case .found(let endpoint, let values):
             var response = await serve(endpoint, values, request, requestId, start)
             response.headers[.requestID] = requestId
@@ -247,11 +259,29 @@ package final class Dispatcher: Sendable {
         }
     }
 
+    /// 204 with `Allow` for `OPTIONS`, otherwise 405 with the same `Allow`.
+    private func methodNotAllowed(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        allowed: [String],
+        _ requestId: String
+    ) -> Response {
+        let methods = (allowed + ["OPTIONS"]).sorted().joined(separator: ", ")
+        if method == .options {
+            return Response(status: .noContent, headers: [.allow: methods, .requestID: requestId])
+        }
+        var error = HTTPError(.methodNotAllowed, "\(path) accepts \(methods), not \(method)")
+        error.headers[.allow] = methods
+        return errorResponse(error, requestId)
+    }
+
     private func reserved(path: String, method: HTTPRequest.Method) -> Response {
         switch path {
-        case "/agnost/health":
-            return jsonStatus(.ok, "ok")
-        case "/agnost/ready":
+        case "/agnost/health", "/agnost/ready":
+            guard method == .get || method == .head else {
+                return methodNotAllowed(method, path, allowed: ["GET", "HEAD"], RequestID.make(propagating: nil))
+            }
+            if path == "/agnost/health" { return jsonStatus(.ok, "ok") }
             return draining.load(ordering: .relaxed)
                 ? jsonStatus(.serviceUnavailable, "draining") : jsonStatus(.ok, "ready")
         default:
@@ -308,17 +338,6 @@ struct AccessLog: Sendable {
             ]
         )
         output.write(line: line)
-    }
-}
-
-/// Durations as `agnost.yaml` writes them: `500ms`, `5s`, `2m`.
-enum DurationText {
-    static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
-        return "\(milliseconds)ms"
     }
 }
 
