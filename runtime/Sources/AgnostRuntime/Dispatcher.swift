@@ -158,6 +158,11 @@ package final class Dispatcher: Sendable {
             return errorResponse(HTTPError(.notFound, "no endpoint matches \(request.method) \(path)"), requestId)
         case .methodNotAllowed(let allowed):
             return methodNotAllowed(request.method, path, allowed: allowed.map(\.rawValue), requestId)
+        case .undecodable:
+            return errorResponse(
+                HTTPError(.badRequest, "the path's percent escapes are not valid UTF-8: \(path)"),
+                requestId
+            )
         case .found(let endpoint, let values):
             var response = await serve(endpoint, values, request, requestId, start)
             response.headers[.requestID] = requestId

@@ -168,6 +168,12 @@ struct DispatcherTests {
         #expect(post.headers[.allow] == "GET, HEAD, OPTIONS")
     }
 
+    @Test func pathWithPercentEscapedInvalidUTF8Is400() async throws {
+        let response = await app.request(.get, "/todos/%FF%FE")
+        #expect(response.status == .badRequest)
+        #expect(try json(response)["error"] == "the path's percent escapes are not valid UTF-8: /todos/%FF%FE")
+    }
+
     @Test func thrownHTTPErrorBecomesItsStatus() async throws {
         let response = await app.request(.get, "/todos/500")
         #expect(response.status == .notFound)

@@ -24,7 +24,7 @@ import Musl
     throw StoreUnavailable()
 }
 
-/// Any JSON document, decoded all the way down, so that nesting reaches the decoder.
+/// Any JSON document, decoded all the way down, so that nesting and every string reach the decoder.
 indirect enum JSONValue: Decodable {
     case scalar
     case array([JSONValue])
@@ -36,8 +36,12 @@ indirect enum JSONValue: Decodable {
             self = .array(array)
         } else if let object = try? container.decode([String: JSONValue].self) {
             self = .object(object)
-        } else {
+        } else if container.decodeNil() || (try? container.decode(Bool.self)) != nil
+            || (try? container.decode(Double.self)) != nil || (try? container.decode(String.self)) != nil
+        {
             self = .scalar
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
         }
     }
 
