@@ -196,19 +196,6 @@ package final class Dispatcher: Sendable {
             )
             return errorResponse(error, requestId)
         }
-        let body: ByteBuffer
-        do {
-            body = try await readBody(of: incoming)
-        } catch {
-            return errorResponse(error, requestId)
-        }
-        let request = Request(
-            method: incoming.method,
-            path: incoming.uri.path,
-            query: query,
-            headers: incoming.headers,
-            body: body
-        )
         let context = Context(
             logger: logger,
             requestId: requestId,
@@ -218,8 +205,18 @@ package final class Dispatcher: Sendable {
             env: environment
         )
         let chain = endpoint.chain
+        // The body is read under the endpoint's deadline too: a client that sends a whole header and then dribbles
+        // its body is answered 504 at the deadline (its read is cancelled, which ends the connection), rather than
+        // holding the connection for as long as it likes.
         let outcome = await runWithDeadline(endpoint.timeout, timers: timers) { () -> Result<Response, any Error> in
             do {
+                let request = Request(
+                    method: incoming.method,
+                    path: incoming.uri.path,
+                    query: query,
+                    headers: incoming.headers,
+                    body: try await self.readBody(of: incoming)
+                )
                 return .success(try await chain(request, context))
             } catch {
                 return .failure(error)

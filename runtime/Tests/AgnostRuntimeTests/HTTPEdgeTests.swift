@@ -191,4 +191,28 @@ struct HTTPEdgeTests {
         #expect(response.text == "trickl")
         try await server.stop()
     }
+
+    @Test func aBodyStillArrivingAtTheEndpointTimeoutGets504() async throws {
+        let (server, port) = try await Self.start(["AGNOST_HEADER_TIMEOUT": "10s"])
+        let connection = try RawConnection(port: port)
+        let started = ContinuousClock.now
+        try connection.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        let response = try #require(try connection.readResponse(timeout: .seconds(5)))
+        #expect(response.status == 504)
+        #expect(response.text.contains("upload did not answer within 500ms"))
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(try connection.closes(within: .seconds(2)))
+        // A body still streaming in when the deadline cancels its read: bytes keep coming during the cancellation.
+        let streaming = try RawConnection(port: port)
+        try streaming.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        var open = true
+        for _ in 0..<80 where open {
+            open = try streaming.send("x")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(try streaming.readResponse(timeout: .seconds(5))?.status == 504)
+        #expect(try RawHTTP.get(port: port, path: "/agnost/health").status == 200)
+        #expect(server.process.isRunning)
+        try await server.stop()
+    }
 }

@@ -131,9 +131,15 @@ struct WaitTimedOut: Error, CustomStringConvertible {
     var description: String { "timed out waiting for \(what); output so far:\n\(output)" }
 }
 
-/// Writes a `bundle.json` for the fixture server's handlers into a fresh temporary directory.
+/// The `bundle.json` of the fixture server's handlers, written once per test run.
 func writeFixtureBundle() throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-rt-\(UUID().uuidString)")
+    try fixtureBundle.get()
+}
+
+/// One fixed path, rewritten atomically with the same sorted-key bytes by every run, so that runs leave one small file
+/// behind rather than a directory each.
+private let fixtureBundle = Result { () throws -> String in
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-rt-fixture")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let manifest = BundleManifest(
         app: "fixture",
@@ -166,6 +172,13 @@ func writeFixtureBundle() throws -> String {
                 timeoutMilliseconds: 5000
             ),
             EndpointPlan(
+                name: "upload",
+                method: "POST",
+                path: "/upload",
+                handler: "echoText",
+                timeoutMilliseconds: 500
+            ),
+            EndpointPlan(
                 name: "keyed",
                 method: "GET",
                 path: "/keyed",
@@ -176,7 +189,9 @@ func writeFixtureBundle() throws -> String {
         ]
     )
     let path = directory.appendingPathComponent("bundle.json").path
-    try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: path))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    try encoder.encode(manifest).write(to: URL(fileURLWithPath: path), options: .atomic)
     return path
 }
 
