@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -35,6 +36,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -51,7 +53,10 @@ let package = Package(
         .testTarget(name: "AgnostCronTests", dependencies: ["AgnostCron"]),
         .testTarget(
             name: "AgnostRuntimeTests",
-            dependencies: ["AgnostRuntime", "AgnostRuntimeTesting", "AgnostBundle", "AgnostDigest", "AgnostCron"]
+            dependencies: [
+                "AgnostRuntime", "AgnostRuntimeTesting", "AgnostBundle", "AgnostDigest", "AgnostCron",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )

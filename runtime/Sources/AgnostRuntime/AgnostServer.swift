@@ -57,6 +57,10 @@ public enum AgnostServer {
         serverLogger.logLevel = max(configuration.logLevel, .warning)
         let application = Application(
             responder: DispatchResponder(dispatcher: dispatcher),
+            server: TimedHTTP1Channel.builder(
+                headerTimeout: configuration.headerTimeout,
+                idleTimeout: configuration.idleTimeout
+            ),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in
                 var metadata: Logger.Metadata = [

@@ -91,6 +91,11 @@ package final class Dispatcher: Sendable {
             )
             routes.append(.init(method: method, segments: segments, target: endpoint))
         }
+        // HEAD runs the GET endpoint (its handler sees HEAD, so it may skip work); declared routes come first, so
+        // a declared HEAD would win.
+        routes += routes.filter { $0.method == .get }.map {
+            .init(method: .head, segments: $0.segments, target: $0.target)
+        }
         if !problems.isEmpty {
             throw RuntimeStartupError(.handlerNotRegistered, problems.joined(separator: "\nerror: "))
         }
@@ -131,7 +136,17 @@ package final class Dispatcher: Sendable {
         return await respond(to: HummingbirdCore.Request(head: head, body: RequestBody(buffer: body)))
     }
 
+    /// A `HEAD` request gets exactly what `GET` would get, including the `Content-Length` of its body, but no body.
+    ///
+    /// `OPTIONS` on a known path answers 204 with `Allow` listing its methods, and runs no handler or middleware;
+    /// so it needs no API key even where the endpoints do, as a CORS preflight, which never carries credentials,
+    /// requires. A 405 lists the same methods.
     package func respond(to request: HummingbirdCore.Request) async -> Response {
+        let response = await route(request)
+        return request.method == .head ? response.withoutBody() : response
+    }
+
+    private func route(_ request: HummingbirdCore.Request) async -> Response {
         let start = ContinuousClock.now
         let path = request.uri.path
         if path == "/agnost" || path.hasPrefix("/agnost/") {
@@ -142,10 +157,12 @@ package final class Dispatcher: Sendable {
         case .notFound:
             return errorResponse(HTTPError(.notFound, "no endpoint matches \(request.method) \(path)"), requestId)
         case .methodNotAllowed(let allowed):
-            let methods = allowed.map(\.rawValue).joined(separator: ", ")
-            var error = HTTPError(.methodNotAllowed, "\(path) accepts \(methods), not \(request.method)")
-            error.headers[.allow] = methods
-            return errorResponse(error, requestId)
+            return methodNotAllowed(request.method, path, allowed: allowed.map(\.rawValue), requestId)
+        case .undecodable:
+            return errorResponse(
+                HTTPError(.badRequest, "the path's percent escapes are not valid UTF-8: \(path)"),
+                requestId
+            )
         case .found(let endpoint, let values):
             var response = await serve(endpoint, values, request, requestId, start)
             response.headers[.requestID] = requestId
@@ -179,19 +196,6 @@ package final class Dispatcher: Sendable {
             )
             return errorResponse(error, requestId)
         }
-        let body: ByteBuffer
-        do {
-            body = try await readBody(of: incoming)
-        } catch {
-            return errorResponse(error, requestId)
-        }
-        let request = Request(
-            method: incoming.method,
-            path: incoming.uri.path,
-            query: query,
-            headers: incoming.headers,
-            body: body
-        )
         let context = Context(
             logger: logger,
             requestId: requestId,
@@ -201,8 +205,18 @@ package final class Dispatcher: Sendable {
             env: environment
         )
         let chain = endpoint.chain
+        // The body is read under the endpoint's deadline too: a client that sends a whole header and then dribbles
+        // its body is answered 504 at the deadline (its read is cancelled, which ends the connection), rather than
+        // holding the connection for as long as it likes.
         let outcome = await runWithDeadline(endpoint.timeout, timers: timers) { () -> Result<Response, any Error> in
             do {
+                let request = Request(
+                    method: incoming.method,
+                    path: incoming.uri.path,
+                    query: query,
+                    headers: incoming.headers,
+                    body: try await self.readBody(of: incoming)
+                )
                 return .success(try await chain(request, context))
             } catch {
                 return .failure(error)
@@ -247,11 +261,29 @@ package final class Dispatcher: Sendable {
         }
     }
 
+    /// 204 with `Allow` for `OPTIONS`, otherwise 405 with the same `Allow`.
+    private func methodNotAllowed(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        allowed: [String],
+        _ requestId: String
+    ) -> Response {
+        let methods = (allowed + ["OPTIONS"]).sorted().joined(separator: ", ")
+        if method == .options {
+            return Response(status: .noContent, headers: [.allow: methods, .requestID: requestId])
+        }
+        var error = HTTPError(.methodNotAllowed, "\(path) accepts \(methods), not \(method)")
+        error.headers[.allow] = methods
+        return errorResponse(error, requestId)
+    }
+
     private func reserved(path: String, method: HTTPRequest.Method) -> Response {
         switch path {
-        case "/agnost/health":
-            return jsonStatus(.ok, "ok")
-        case "/agnost/ready":
+        case "/agnost/health", "/agnost/ready":
+            guard method == .get || method == .head else {
+                return methodNotAllowed(method, path, allowed: ["GET", "HEAD"], RequestID.make(propagating: nil))
+            }
+            if path == "/agnost/health" { return jsonStatus(.ok, "ok") }
             return draining.load(ordering: .relaxed)
                 ? jsonStatus(.serviceUnavailable, "draining") : jsonStatus(.ok, "ready")
         default:
@@ -308,17 +340,6 @@ struct AccessLog: Sendable {
             ]
         )
         output.write(line: line)
-    }
-}
-
-/// Durations as `agnost.yaml` writes them: `500ms`, `5s`, `2m`.
-enum DurationText {
-    static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
-        return "\(milliseconds)ms"
     }
 }
 

@@ -2,18 +2,26 @@
 enum PercentEncoding {
     /// Decodes `%XX` escapes; malformed escapes stay as written, invalid UTF-8 is replaced.
     static func decode(_ text: Substring) -> String {
-        decode(text, plusAsSpace: false)
+        unescaped(text, plusAsSpace: false).map { String(decoding: $0, as: UTF8.self) } ?? String(text)
+    }
+
+    /// Decodes `%XX` escapes of a path segment, or `nil` if they spell invalid UTF-8: replacing it would give
+    /// different paths, such as `/files/%FF` and `/files/%FE`, the same parameter value.
+    static func decodePathSegment(_ text: Substring) -> String? {
+        guard let bytes = unescaped(text, plusAsSpace: false) else { return String(text) }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     /// Decodes an `application/x-www-form-urlencoded` component: `+` is a space.
     static func decodeFormComponent(_ text: Substring) -> String {
-        decode(text, plusAsSpace: true)
+        unescaped(text, plusAsSpace: true).map { String(decoding: $0, as: UTF8.self) } ?? String(text)
     }
 
-    private static func decode(_ text: Substring, plusAsSpace: Bool) -> String {
+    /// The bytes `text` stands for, or `nil` when it has nothing to unescape.
+    private static func unescaped(_ text: Substring, plusAsSpace: Bool) -> [UInt8]? {
         let utf8 = text.utf8
         guard utf8.contains(UInt8(ascii: "%")) || (plusAsSpace && utf8.contains(UInt8(ascii: "+"))) else {
-            return String(text)
+            return nil
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
@@ -32,7 +40,7 @@ enum PercentEncoding {
             bytes.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
             index = utf8.index(after: index)
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -47,3 +47,14 @@ public struct Response: Sendable {
         return Response(status: status, headers: headers, body: ByteBuffer(string: text))
     }
 }
+
+extension Response {
+    /// The answer to a `HEAD` request: the same status and headers, with the length of the body it leaves out.
+    func withoutBody() -> Response {
+        var headers = headers
+        if headers[.contentLength] == nil {
+            headers[.contentLength] = String(body.readableBytes)
+        }
+        return Response(status: status, headers: headers)
+    }
+}

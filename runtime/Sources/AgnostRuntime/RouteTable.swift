@@ -10,6 +10,8 @@ struct RouteTable<Target: Sendable>: Sendable {
         /// The path exists, but not for this method; `allowed` is sorted for the `Allow` header.
         case methodNotAllowed(allowed: [HTTPRequest.Method])
         case notFound
+        /// A segment's percent escapes spell invalid UTF-8, so no parameter could carry it faithfully.
+        case undecodable
     }
 
     struct Route {
@@ -34,9 +36,11 @@ struct RouteTable<Target: Sendable>: Sendable {
     func match(method: HTTPRequest.Method, path: Substring) -> Match {
         var values: [String] = []
         var allowed: [HTTPRequest.Method] = []
-        if let target = root.match(method, path, &values, &allowed) {
+        var undecodable = false
+        if let target = root.match(method, path, &values, &allowed, &undecodable) {
             return .found(target, parameterValues: values)
         }
+        if undecodable { return .undecodable }
         if allowed.isEmpty { return .notFound }
         var seen = Set<String>()
         let unique = allowed.filter { seen.insert($0.rawValue).inserted }
@@ -75,7 +79,8 @@ struct RouteTable<Target: Sendable>: Sendable {
             _ method: HTTPRequest.Method,
             _ path: Substring,
             _ values: inout [String],
-            _ allowed: inout [HTTPRequest.Method]
+            _ allowed: inout [HTTPRequest.Method],
+            _ undecodable: inout Bool
         ) -> Target? {
             let slash = UInt8(ascii: "/")
             guard let start = path.utf8.firstIndex(where: { $0 != slash }) else {
@@ -84,14 +89,19 @@ struct RouteTable<Target: Sendable>: Sendable {
                 return nil
             }
             let end = path.utf8[start...].firstIndex(of: slash) ?? path.endIndex
-            let segment = PercentEncoding.decode(path[start..<end])
+            guard let segment = PercentEncoding.decodePathSegment(path[start..<end]) else {
+                undecodable = true
+                return nil
+            }
             let rest = path[end...]
-            if let literal = literals[segment], let target = literal.match(method, rest, &values, &allowed) {
+            if let literal = literals[segment],
+                let target = literal.match(method, rest, &values, &allowed, &undecodable)
+            {
                 return target
             }
             if let parameter {
                 values.append(segment)
-                if let target = parameter.match(method, rest, &values, &allowed) { return target }
+                if let target = parameter.match(method, rest, &values, &allowed, &undecodable) { return target }
                 values.removeLast()
             }
             return nil

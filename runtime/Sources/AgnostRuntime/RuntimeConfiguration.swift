@@ -43,6 +43,22 @@ public struct RuntimeConfiguration: Sendable {
     public var logFormat = LogFormat.json
     /// `AGNOST_API_KEYS`: comma-separated SHA-256 hashes (hex) of the accepted API keys.
     public var apiKeyHashes: [SHA256Digest] = []
+    /// `AGNOST_HEADER_TIMEOUT`: how long a connection may take to send a whole request header, counted from
+    /// when it opens or from the first byte of its next request. Past it the connection is closed without an
+    /// answer.
+    ///
+    /// Ten seconds, as Go's servers are commonly configured (`ReadHeaderTimeout`): ample for any real client,
+    /// whose header arrives in one packet, yet it frees the connection of a slowloris client, which dribbles a
+    /// header forever, long before such clients can exhaust the server's file descriptors. A slow body after a
+    /// complete header is not affected.
+    public var headerTimeout = Duration.seconds(10)
+    /// `AGNOST_IDLE_TIMEOUT`: how long a keep-alive connection may wait between requests before it is closed.
+    ///
+    /// Behind Knative, the queue-proxy (Go, `http.Transport` with a 90 s idle timeout) keeps connections to the
+    /// container open for reuse. Whichever side closes an idle connection races a request the other side may be
+    /// sending on it at that moment, and a non-idempotent request lost that way cannot be retried; so the
+    /// client must be the one to close. Two minutes outlasts the proxy's 90 s with room for timer slack.
+    public var idleTimeout = Duration.seconds(120)
     /// `AGNOST_BUNDLE`; `nil` means `bundle.json` next to the executable.
     public var bundlePath: String?
     /// `K_SERVICE`, `K_REVISION`, `K_CONFIGURATION`, as Knative sets them; reported in the start-up log line.
@@ -72,6 +88,20 @@ public struct RuntimeConfiguration: Sendable {
                 maxBodyBytes = bytes
             } else {
                 problems.append("AGNOST_MAX_BODY must be a positive number of bytes, got '\(text)'")
+            }
+        }
+        let limits: [(name: String, keyPath: WritableKeyPath<Self, Duration>)] = [
+            ("AGNOST_HEADER_TIMEOUT", \.headerTimeout), ("AGNOST_IDLE_TIMEOUT", \.idleTimeout),
+        ]
+        for (name, keyPath) in limits {
+            guard let text = environment[name] else { continue }
+            if let duration = DurationText.parse(text), duration > .zero {
+                self[keyPath: keyPath] = duration
+            } else {
+                problems.append(
+                    "\(name) must be a duration greater than 0: a whole number followed by ms, s, m or h, "
+                        + "like 500ms or 10s; got '\(text)'"
+                )
             }
         }
         if let text = environment["LOG_LEVEL"] {

@@ -11,6 +11,34 @@ struct ConfigurationTests {
         #expect(configuration.logLevel == .info)
         #expect(configuration.logFormat == .json)
         #expect(configuration.apiKeyHashes.isEmpty)
+        #expect(configuration.headerTimeout == .seconds(10))
+        #expect(configuration.idleTimeout == .seconds(120))
+    }
+
+    @Test(arguments: [
+        ("500ms", Duration.milliseconds(500)), ("10s", .seconds(10)), ("2m", .seconds(120)), ("1h", .seconds(3600)),
+    ])
+    func readsTimeLimits(text: String, expected: Duration) throws {
+        let configuration = try RuntimeConfiguration(environment: [
+            "AGNOST_HEADER_TIMEOUT": text, "AGNOST_IDLE_TIMEOUT": text,
+        ])
+        #expect(configuration.headerTimeout == expected)
+        #expect(configuration.idleTimeout == expected)
+    }
+
+    @Test(arguments: ["", "10", "0s", "-1s", "1.5s", "10 s", "10sec", "s", "99999999999s"])
+    func rejectsBadTimeLimitsNamingTheVariable(text: String) {
+        let error = #expect(throws: RuntimeStartupError.self) {
+            try RuntimeConfiguration(environment: ["AGNOST_HEADER_TIMEOUT": text, "AGNOST_IDLE_TIMEOUT": text])
+        }
+        for name in ["AGNOST_HEADER_TIMEOUT", "AGNOST_IDLE_TIMEOUT"] {
+            #expect(
+                error?.message.contains(
+                    "\(name) must be a duration greater than 0: a whole number followed by ms, s, m or h, "
+                        + "like 500ms or 10s; got '\(text)'"
+                ) == true
+            )
+        }
     }
 
     @Test func readsEverySetting() throws {

@@ -111,8 +111,67 @@ struct DispatcherTests {
     @Test func otherMethodIs405WithAllow() async throws {
         let response = await app.request(.delete, "/todos/1")
         #expect(response.status == .methodNotAllowed)
-        #expect(response.headers[.allow] == "GET, PUT")
-        #expect(try json(response)["error"] == "/todos/1 accepts GET, PUT, not DELETE")
+        #expect(response.headers[.allow] == "GET, HEAD, OPTIONS, PUT")
+        #expect(try json(response)["error"] == "/todos/1 accepts GET, HEAD, OPTIONS, PUT, not DELETE")
+    }
+
+    @Test func headAnswersAsGetWithoutABody() async throws {
+        let get = await app.request(.get, "/todos/7")
+        let head = await app.request(.head, "/todos/7")
+        #expect(head.status == .ok)
+        #expect(head.body.readableBytes == 0)
+        #expect(head.headers[.contentLength] == String(get.body.readableBytes))
+        #expect(head.headers[.contentType] == get.headers[.contentType])
+        // Errors too: the status and the length of the JSON error GET would carry.
+        let missing = await app.request(.head, "/todos/500")
+        #expect(missing.status == .notFound)
+        #expect(missing.body.readableBytes == 0)
+        #expect(Int(missing.headers[.contentLength] ?? "") ?? 0 > 0)
+        // HEAD runs the GET endpoint, so an API key is needed just as for GET.
+        #expect(await app.request(.head, "/keyed/1").status == .unauthorized)
+        let keyed = await app.request(.head, "/keyed/1", headers: [.authorization: "Bearer s3cret-key"])
+        #expect(keyed.status == .ok)
+    }
+
+    @Test func headOnAPathWithoutGetIs405() async throws {
+        let response = await app.request(.head, "/todos")
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.headers[.allow] == "OPTIONS, POST")
+        #expect(response.body.readableBytes == 0)
+    }
+
+    @Test func optionsListsThePathsMethodsWithoutRunningAHandler() async throws {
+        let response = await app.request(.options, "/todos/1")
+        #expect(response.status == .noContent)
+        #expect(response.headers[.allow] == "GET, HEAD, OPTIONS, PUT")
+        #expect(response.body.readableBytes == 0)
+        #expect(await app.request(.options, "/todos").headers[.allow] == "OPTIONS, POST")
+        // No handler runs, so no key is needed: a CORS preflight never carries one.
+        let keyed = await app.request(.options, "/keyed/1")
+        #expect(keyed.status == .noContent)
+        #expect(keyed.headers[.allow] == "GET, HEAD, OPTIONS")
+        #expect(await app.request(.options, "/nope").status == .notFound)
+    }
+
+    @Test func reservedPathsAnswerHeadAndOptions() async throws {
+        let get = await app.request(.get, "/agnost/health")
+        let head = await app.request(.head, "/agnost/health")
+        #expect(head.status == .ok)
+        #expect(head.body.readableBytes == 0)
+        #expect(head.headers[.contentLength] == String(get.body.readableBytes))
+        #expect(await app.request(.head, "/agnost/ready").status == .ok)
+        let options = await app.request(.options, "/agnost/ready")
+        #expect(options.status == .noContent)
+        #expect(options.headers[.allow] == "GET, HEAD, OPTIONS")
+        let post = await app.request(.post, "/agnost/health")
+        #expect(post.status == .methodNotAllowed)
+        #expect(post.headers[.allow] == "GET, HEAD, OPTIONS")
+    }
+
+    @Test func pathWithPercentEscapedInvalidUTF8Is400() async throws {
+        let response = await app.request(.get, "/todos/%FF%FE")
+        #expect(response.status == .badRequest)
+        #expect(try json(response)["error"] == "the path's percent escapes are not valid UTF-8: /todos/%FF%FE")
     }
 
     @Test func thrownHTTPErrorBecomesItsStatus() async throws {

@@ -23,7 +23,13 @@ struct RouteTableTests {
         case .found(let target, let values): "\(target) \(values)"
         case .methodNotAllowed(let allowed): "405 \(allowed.map(\.rawValue).joined(separator: ","))"
         case .notFound: "404"
+        case .undecodable: "400"
         }
+    }
+
+    @Test func percentEscapesOfInvalidUTF8AreUndecodableNotReplaced() {
+        #expect(match("GET", "/todos/%FF") == "400")
+        #expect(match("GET", "/todos/%C3%A9") == "GET /todos/:id [\"é\"]")
     }
 
     @Test func matchesLiteralsAndParameters() {

@@ -8,7 +8,10 @@ final class ServerProcess: Sendable {
     private let output = CollectedOutput()
 
     /// Starts the `FixtureServer` executable built next to the test bundle.
-    init(environment: [String: String]) throws {
+    ///
+    /// - Parameter lifetime: the child is killed once it has run this long, whatever the test is doing; and when
+    ///   this object goes away, as it does when a test fails, any child still running is killed at once.
+    init(environment: [String: String], lifetime: Duration = .seconds(120)) throws {
         let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process = Process()
         process.executableURL = testBinary.deletingLastPathComponent().appendingPathComponent("FixtureServer")
@@ -21,6 +24,17 @@ final class ServerProcess: Sendable {
         // Blocking reads on threads of their own: Foundation's readabilityHandler crashes libdispatch when
         // the pipe closes under it.
         let collected = self.output
+        let process = self.process
+        let deadline = ContinuousClock.now + lifetime
+        Thread.detachNewThread {
+            while process.isRunning {
+                if ContinuousClock.now >= deadline {
+                    kill(process.processIdentifier, SIGKILL)
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
         Thread.detachNewThread {
             while case let data = outputPipe.fileHandleForReading.availableData, !data.isEmpty {
                 collected.appendStandardOutput(data)
@@ -61,12 +75,19 @@ final class ServerProcess: Sendable {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
-                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
                 throw WaitTimedOut(what: "the server to exit", output: lines.joined(separator: "\n"))
             }
             try await Task.sleep(for: .milliseconds(10))
         }
         return process.terminationStatus
+    }
+
+    /// SIGTERM, then SIGKILL if the server has not exited after `grace`; returns the exit status.
+    @discardableResult
+    func stop(grace: Duration = .seconds(5)) async throws -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        return try await waitForExit(timeout: grace)
     }
 
     deinit {
@@ -110,9 +131,15 @@ struct WaitTimedOut: Error, CustomStringConvertible {
     var description: String { "timed out waiting for \(what); output so far:\n\(output)" }
 }
 
-/// Writes a `bundle.json` for the fixture server's handlers into a fresh temporary directory.
+/// The `bundle.json` of the fixture server's handlers, written once per test run.
 func writeFixtureBundle() throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-rt-\(UUID().uuidString)")
+    try fixtureBundle.get()
+}
+
+/// One fixed path, rewritten atomically with the same sorted-key bytes by every run, so that runs leave one small file
+/// behind rather than a directory each.
+private let fixtureBundle = Result { () throws -> String in
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-rt-fixture")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let manifest = BundleManifest(
         app: "fixture",
@@ -128,43 +155,52 @@ func writeFixtureBundle() throws -> String {
                 timeoutMilliseconds: 2000
             ),
             EndpointPlan(name: "slow", method: "GET", path: "/slow", handler: "slow", timeoutMilliseconds: 5000),
+            EndpointPlan(name: "late", method: "GET", path: "/late", handler: "slow", timeoutMilliseconds: 300),
+            EndpointPlan(name: "fail", method: "GET", path: "/fail", handler: "fail", timeoutMilliseconds: 2000),
+            EndpointPlan(
+                name: "decodeJSON",
+                method: "POST",
+                path: "/json",
+                handler: "decodeJSON",
+                timeoutMilliseconds: 5000
+            ),
+            EndpointPlan(
+                name: "echoText",
+                method: "POST",
+                path: "/text",
+                handler: "echoText",
+                timeoutMilliseconds: 5000
+            ),
+            EndpointPlan(
+                name: "upload",
+                method: "POST",
+                path: "/upload",
+                handler: "echoText",
+                timeoutMilliseconds: 500
+            ),
+            EndpointPlan(
+                name: "keyed",
+                method: "GET",
+                path: "/keyed",
+                handler: "keyed",
+                timeoutMilliseconds: 2000,
+                requiresAPIKey: true
+            ),
         ]
     )
     let path = directory.appendingPathComponent("bundle.json").path
-    try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: path))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    try encoder.encode(manifest).write(to: URL(fileURLWithPath: path), options: .atomic)
     return path
 }
 
 /// A one-request HTTP/1.1 client over a plain socket, so that the tests control connections exactly.
 enum RawHTTP {
-    struct ConnectionRefused: Error {}
-
     static func get(port: Int, path: String) throws -> (status: Int, body: String) {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw ConnectionRefused() }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw ConnectionRefused() }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            response.append(contentsOf: buffer[0..<count])
-        }
-        let text = String(decoding: response, as: UTF8.self)
-        let parts = text.components(separatedBy: "\r\n\r\n")
-        let status = parts.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        return (status, parts.dropFirst().joined(separator: "\r\n\r\n"))
+        let connection = try RawConnection(port: port)
+        try connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        guard let response = try connection.readResponse() else { throw RawConnection.ClosedEarly() }
+        return (response.status, response.text)
     }
 }

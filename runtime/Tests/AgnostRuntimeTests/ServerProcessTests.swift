@@ -29,7 +29,7 @@ struct ServerProcessTests {
         let signalled = ContinuousClock.now
         kill(server.process.processIdentifier, SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
-        #expect(throws: RawHTTP.ConnectionRefused.self) { try RawHTTP.get(port: port, path: "/hello/late") }
+        #expect(throws: RawConnection.ConnectionRefused.self) { try RawHTTP.get(port: port, path: "/hello/late") }
         let response = try await inFlight.value
         #expect(response.status == 200)
         #expect(response.body == "finished after 1500ms")
