@@ -119,7 +119,7 @@ struct EndToEndTests {
         let missing = try get(port, "/nope")
         #expect(missing.status == 404)
         #expect(missing.bodyText.hasPrefix(#"{"error":"no endpoint matches GET /nope","requestId":""#))
-        #expect(try get(port, "/hello/ada", method: "DELETE").header("allow") == "GET")
+        #expect(try get(port, "/hello/ada", method: "DELETE").header("allow") == "GET, HEAD, OPTIONS")
         #expect(try get(port, "/agnost/health").status == 200)
 
         let invoked = try Commands.agnost(
