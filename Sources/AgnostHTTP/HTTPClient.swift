@@ -538,7 +538,10 @@ struct Options {
 
     /// Hands `bytes` to a blob option; libcurl copies them (`CURL_BLOB_COPY`), so they need not outlive the call.
     func setCopiedBlob(_ option: CURLoption, _ bytes: [UInt8]) throws(HTTPClientError) {
-        try check(bytes.withUnsafeBytes { ccurl_easy_setopt_blob_copy(handle, option, $0.baseAddress, $0.count) }, option)
+        try check(
+            bytes.withUnsafeBytes { ccurl_easy_setopt_blob_copy(handle, option, $0.baseAddress, $0.count) },
+            option
+        )
     }
 
     /// Clears a string option, such as a default that libcurl was built with.

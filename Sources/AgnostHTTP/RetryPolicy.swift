@@ -137,10 +137,15 @@ public struct RetryPolicy: Sendable, Equatable {
         case .none:
             return .nanoseconds(exponential(attempt: attempt, initial: initial, cap: cap))
         case .full:
-            return .nanoseconds(Int64.random(in: 0...exponential(attempt: attempt, initial: initial, cap: cap), using: &random))
+            return .nanoseconds(
+                Int64.random(in: 0...exponential(attempt: attempt, initial: initial, cap: cap), using: &random)
+            )
         case .decorrelated:
             let previous = previousPause.map(nanoseconds) ?? initial
-            let upper = min(cap, max(initial, previous.multipliedReportingOverflow(by: 3).overflow ? cap : previous * 3))
+            let upper = min(
+                cap,
+                max(initial, previous.multipliedReportingOverflow(by: 3).overflow ? cap : previous * 3)
+            )
             return .nanoseconds(Int64.random(in: initial...upper, using: &random))
         }
     }
@@ -202,7 +207,8 @@ extension RetryPolicy {
             }
             let outcome: Outcome =
                 switch result {
-                case .success(let response): .response(status: response.status, retryAfter: response.header("Retry-After"))
+                case .success(let response):
+                    .response(status: response.status, retryAfter: response.header("Retry-After"))
                 case .failure(let error): .failure(error)
                 }
             let decision = decision(after: outcome, attempt: attempt, previousPause: previousPause, using: &random)

@@ -66,7 +66,9 @@ private final class Received: Sendable {
             let client = try HTTPClient()
             let (result, latency) = try await onOwnExecutor { executor in
                 let task = Task(executorPreference: executor) {
-                    try await client.execute(HTTPClientRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(60)))
+                    try await client.execute(
+                        HTTPClientRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(60))
+                    )
                 }
                 try await Task.sleep(for: .milliseconds(300))
                 let clock = ContinuousClock()

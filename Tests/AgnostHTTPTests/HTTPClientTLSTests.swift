@@ -95,7 +95,9 @@ import Testing
                         clientKey: .file(pki.clientKey)
                     )
                 )
-                #expect(try await fromFiles.execute(HTTPClientRequest(url: server.url("/peer"))).bodyText == "agnost-client")
+                #expect(
+                    try await fromFiles.execute(HTTPClientRequest(url: server.url("/peer"))).bodyText == "agnost-client"
+                )
 
                 let without = try client(HTTPClient.TLS(trustedCertificates: .file(pki.caCertificate)))
                 let error = await #expect(throws: HTTPClientError.self) {

@@ -1,5 +1,6 @@
-@testable import AgnostHTTP
 import Testing
+
+@testable import AgnostHTTP
 
 /// A small linear congruential generator: deterministic, and varied enough to explore jitter bounds.
 private struct SeededRandom: RandomNumberGenerator {

@@ -47,7 +47,11 @@ struct TestPKI {
         """
 
     fileprivate func make() throws {
-        try Self.configuration.write(to: directory.appendingPathComponent("openssl.cnf"), atomically: true, encoding: .utf8)
+        try Self.configuration.write(
+            to: directory.appendingPathComponent("openssl.cnf"),
+            atomically: true,
+            encoding: .utf8
+        )
         for name in ["ca", "other-ca", "server", "kube", "client"] {
             try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "\(name).key"])
         }
@@ -64,7 +68,10 @@ struct TestPKI {
 
     private func issue(_ name: String, subject: String, extensions: String, san: String = "DNS:unused") throws {
         try openssl(
-            ["req", "-new", "-config", "openssl.cnf", "-key", "\(name).key", "-subj", "/CN=\(subject)", "-out", "\(name).csr"]
+            [
+                "req", "-new", "-config", "openssl.cnf", "-key", "\(name).key", "-subj", "/CN=\(subject)", "-out",
+                "\(name).csr",
+            ]
         )
         try openssl(
             [
@@ -109,11 +116,16 @@ func waitForExit(_ process: Process, within limit: Duration, what: String) throw
 }
 
 /// Runs `body` with fresh certificates, removed afterwards. Without `openssl` the test fails, naming its package.
-func withTestPKI<T>(isolation: isolated (any Actor)? = #isolation, _ body: (TestPKI) async throws -> T) async throws -> T {
+func withTestPKI<T>(
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (TestPKI) async throws -> T
+) async throws -> T {
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
         throw FixtureError(description: "/usr/bin/openssl is missing; install the Debian package openssl")
     }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-http-pki-\(UUID().uuidString)")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "agnost-http-pki-\(UUID().uuidString)"
+    )
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
     defer { try? FileManager.default.removeItem(at: directory) }
     let pki = TestPKI(directory: directory)

@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import ssl
 import sys
 import threading
@@ -150,11 +151,23 @@ class Server(ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         # The handshake runs here, on the connection's own thread, so that a failing client holds up no other.
         if self.tls:
+            connection = self.tls.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
             try:
-                request = self.tls.wrap_socket(request, server_side=True)
+                connection.do_handshake()
             except (ssl.SSLError, OSError):
-                request.close()
+                # OpenSSL has sent its alert. Closing now, with the client's request unread, would reset the
+                # connection and could discard the alert before the client reads it; drain the socket first.
+                # After shutdown the SSL socket reads the plain TCP stream.
+                try:
+                    connection.settimeout(2)
+                    connection.shutdown(socket.SHUT_WR)
+                    while connection.recv(65536):
+                        pass
+                except OSError:
+                    pass
+                connection.close()
                 return
+            request = connection
         super().finish_request(request, client_address)
 
     def handle_error(self, request, client_address):
