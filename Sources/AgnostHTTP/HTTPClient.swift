@@ -1,4 +1,5 @@
 internal import CCurl
+internal import Synchronization
 
 /// libcurl must be initialised once per process before its first handle. Swift runs the initialiser of a global
 /// exactly once, thread-safely, on first use.
@@ -7,18 +8,24 @@ private let curlGlobalInitResult = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 /// An HTTP/1.1 and HTTP/2 client over one libcurl easy handle, reused across requests so that connections are kept
 /// alive. It does not follow redirects and never prints anything.
 ///
-/// Not thread-safe: use one per task, or ``withHTTPClient(_:)`` for a scoped one.
+/// One client runs one transfer at a time: a second one started while the first runs fails with
+/// ``HTTPClientError/Code/busy``. For requests in parallel, use a client per task.
 ///
 /// ```swift
 /// let client = try HTTPClient()
-/// let response = try client.send(HTTPClientRequest(url: "http://127.0.0.1:8080/agnost/health"))
+/// let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:8080/agnost/health"))
 /// print(response.status, response.bodyText)
 /// ```
-public final class HTTPClient {
+public final class HTTPClient: @unchecked Sendable {
+    // Sendable because `busy` admits one transfer at a time to everything below, the only mutable state.
     private let handle: UnsafeMutableRawPointer
-    private let maximumResponseSize: Int
+    /// Holds the connections between transfers, and lets a cancellation wake a waiting transfer.
+    private let multi: CurlMulti
     /// libcurl writes the detail of a failure here during a transfer, so it lives as long as the handle.
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let busy = Atomic<Bool>(false)
+    /// What every request of this client shares.
+    public let configuration: Configuration
 
     /// Creates a client whose responses may carry at most `maximumResponseSize` bytes of body; a larger one fails
     /// with ``HTTPClientError/Code/tooLarge`` as soon as that is known.
@@ -26,12 +33,25 @@ public final class HTTPClient {
     /// ```swift
     /// let client = try HTTPClient(maximumResponseSize: 1 << 20)
     /// ```
-    public init(maximumResponseSize: Int = 64 << 20) throws(HTTPClientError) {
+    public convenience init(maximumResponseSize: Int = 64 << 20) throws(HTTPClientError) {
+        try self.init(configuration: Configuration(maximumResponseSize: maximumResponseSize))
+    }
+
+    /// Creates a client with TLS settings and limits. PEM fields are checked here, so a wrong one fails now,
+    /// naming the field, rather than at the first request.
+    ///
+    /// ```swift
+    /// let client = try HTTPClient(
+    ///     configuration: .init(tls: .init(trustedCertificates: .pem(caData), serverName: "kubernetes"))
+    /// )
+    /// ```
+    public init(configuration: Configuration) throws(HTTPClientError) {
         guard curlGlobalInitResult == CURLE_OK else {
             let reason = String(cString: curl_easy_strerror(curlGlobalInitResult))
             throw HTTPClientError(code: .other, url: "", message: "could not initialise libcurl: \(reason)")
         }
-        guard let handle = curl_easy_init() else {
+        try configuration.tls.validate()
+        guard let multi = CurlMulti(), let handle = curl_easy_init() else {
             throw HTTPClientError(
                 code: .other,
                 url: "",
@@ -39,7 +59,10 @@ public final class HTTPClient {
             )
         }
         self.handle = handle
-        self.maximumResponseSize = max(0, maximumResponseSize)
+        self.multi = multi
+        var configuration = configuration
+        configuration.maximumResponseSize = max(0, configuration.maximumResponseSize)
+        self.configuration = configuration
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
@@ -49,7 +72,12 @@ public final class HTTPClient {
         errorBuffer.deallocate()
     }
 
-    /// Sends `request` and waits for the whole response. Any status, including 3xx, 4xx and 5xx, is returned.
+    /// The largest response body kept in memory.
+    public var maximumResponseSize: Int { configuration.maximumResponseSize }
+
+    /// Sends `request` and waits for the whole response, blocking the calling thread. Any status, including 3xx, 4xx
+    /// and 5xx, is returned. In async code use ``execute(_:uploadProgress:successfulBody:)``, which does not block a
+    /// thread of Swift's pool and can be cancelled.
     ///
     /// ```swift
     /// let response = try client.send(
@@ -69,44 +97,125 @@ public final class HTTPClient {
         uploadProgress: ((Int64) -> Void)? = nil,
         successfulBody: ((UnsafeRawBufferPointer) -> Bool)? = nil
     ) throws(HTTPClientError) -> HTTPClientResponse {
-        let url = RedactedURL(request.url)
-        try Self.validate(request, url)
-        // The closures live in objects libcurl's callbacks reach during `perform` alone, which returns before this does.
-        return try withoutActuallyEscaping(uploadProgress ?? { _ in }) { progress throws(HTTPClientError) in
+        // The closures live in objects libcurl's callbacks reach during the transfer alone, which ends before this does.
+        try withoutActuallyEscaping(uploadProgress ?? { _ in }) { progress throws(HTTPClientError) in
             try withoutActuallyEscaping(successfulBody ?? { _ in true }) { sink throws(HTTPClientError) in
-                try perform(
-                    request,
-                    url: url,
-                    reader: try request.body?.fileReader(url: url, progress: progress),
-                    accumulator: ResponseAccumulator(
-                        limit: maximumResponseSize,
-                        sink: successfulBody == nil ? nil : sink
-                    )
-                )
+                try transfer(request, progress: progress, sink: successfulBody == nil ? nil : sink, cancellation: nil)
             }
         }
+    }
+
+    /// Sends `request` from a thread of its own and returns the response, whatever its status. Cancelling the task
+    /// stops the transfer at once, even while the server sends nothing, and fails with
+    /// ``HTTPClientError/Code/cancelled``.
+    ///
+    /// ```swift
+    /// let watch = HTTPClientRequest(url: podsURL + "?watch=true", timeout: nil, idleTimeout: .seconds(90))
+    /// let response = try await client.execute(watch, successfulBody: { bytes in
+    ///     decoder.feed(bytes)
+    ///     return true
+    /// })
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - uploadProgress: as for ``send(_:uploadProgress:successfulBody:)``, called on the transfer's thread.
+    ///   - successfulBody: as for ``send(_:uploadProgress:successfulBody:)``, called on the transfer's thread.
+    public func execute(
+        _ request: HTTPClientRequest,
+        uploadProgress: (@Sendable (Int64) -> Void)? = nil,
+        successfulBody: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil
+    ) async throws(HTTPClientError) -> HTTPClientResponse {
+        let cancellation = TransferCancellation(multi: multi)
+        let result = await withTaskCancellationHandler {
+            await onDedicatedThread { [self] in
+                Result { () throws(HTTPClientError) in
+                    try transfer(
+                        request,
+                        progress: uploadProgress ?? { _ in },
+                        sink: successfulBody,
+                        cancellation: cancellation
+                    )
+                }
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+        guard let result else {
+            let url = RedactedURL(request.url).display
+            throw HTTPClientError(
+                code: .other,
+                url: url,
+                message: "could not start a thread for the request to \(url); the process may have too many threads"
+            )
+        }
+        return try result.get()
+    }
+
+    /// One transfer, holding the handle for its whole duration.
+    private func transfer(
+        _ request: HTTPClientRequest,
+        progress: @escaping (Int64) -> Void,
+        sink: ((UnsafeRawBufferPointer) -> Bool)?,
+        cancellation: TransferCancellation?
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        let url = RedactedURL(request.url)
+        try Self.validate(request, url)
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            throw HTTPClientError(
+                code: .busy,
+                url: url.display,
+                message: "the HTTP client is already running a transfer, so the request to \(url.display) was not "
+                    + "sent; a client runs one transfer at a time, so use one client per concurrent task"
+            )
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        return try perform(
+            request,
+            url: url,
+            reader: try request.body?.fileReader(url: url, progress: progress),
+            accumulator: ResponseAccumulator(limit: maximumResponseSize, sink: sink),
+            cancellation: cancellation
+        )
     }
 
     private func perform(
         _ request: HTTPClientRequest,
         url: RedactedURL,
         reader: FileBodyReader?,
-        accumulator: ResponseAccumulator
+        accumulator: ResponseAccumulator,
+        cancellation: TransferCancellation?
     ) throws(HTTPClientError) -> HTTPClientResponse {
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(headerList) }
-        // Runs before the list is freed: between transfers the handle keeps no pointer into memory of this call.
+        var connectTo: UnsafeMutablePointer<curl_slist>? = nil
+        defer {
+            curl_slist_free_all(headerList)
+            curl_slist_free_all(connectTo)
+        }
+        // Runs before the lists are freed: between transfers the handle keeps no pointer into memory of this call.
         // Resetting also returns every option to its default, so no request inherits from the one before, while
-        // keeping the open connections.
+        // the multi handle keeps the open connections.
         defer { curl_easy_reset(handle) }
 
-        let body = request.body ?? (["POST", "PUT", "PATCH"].contains(request.method) ? .bytes([]) : nil)
-        try Self.appendHeaders(of: request, hasBody: body != nil, to: &headerList, url)
         let options = Options(handle: handle, url: url)
-        try options.set(CURLOPT_URL, request.url)
+        let route = try configuration.tls.route(request, url)
+        var headers = request.headers
+        if let hostHeader = route.hostHeader, !headers.contains(where: { $0.name.lowercased() == "host" }) {
+            headers.insert((name: "Host", value: hostHeader), at: 0)
+        }
+        let body = request.body ?? (["POST", "PUT", "PATCH"].contains(request.method) ? .bytes([]) : nil)
+        try Self.appendHeaders(headers, hasBody: body != nil, to: &headerList, url)
+        try options.set(CURLOPT_URL, route.url)
+        if let entry = route.connectTo {
+            try Self.append([entry], to: &connectTo, url)
+            try options.set(CURLOPT_CONNECT_TO, connectTo)
+        }
+        try options.apply(configuration.tls)
         try options.set(CURLOPT_NOSIGNAL, 1)
         try options.set(CURLOPT_ERRORBUFFER, errorBuffer)
-        try options.set(CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
+        try options.set(CURLOPT_TIMEOUT_MS, request.timeout.map(milliseconds) ?? 0)
+        if let connectTimeout = request.connectTimeout {
+            try options.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(connectTimeout))
+        }
         try options.set(CURLOPT_HTTPHEADER, headerList)
         // Fails early when the Content-Length is known; the write callback enforces the limit otherwise. A streamed
         // body goes to its receiver, so the limit does not apply to it.
@@ -136,7 +245,21 @@ public final class HTTPClient {
         }
 
         errorBuffer[0] = 0
-        let result = withExtendedLifetime((accumulator, reader)) { curl_easy_perform(handle) }
+        let completion = withExtendedLifetime((accumulator, reader)) {
+            run(cancellation: cancellation, idleTimeout: request.idleTimeout)
+        }
+        let result: CURLcode
+        switch completion {
+        case .finished(let code): result = code
+        case .cancelled: throw .cancelled(url)
+        case .idleTimedOut: throw .idleTimeout(url, request.idleTimeout ?? .zero)
+        case .multiFailed(let code):
+            throw HTTPClientError(
+                code: .other,
+                url: url.display,
+                message: "the request to \(url.display) failed: \(String(cString: curl_multi_strerror(code)))"
+            )
+        }
         if let failure = reader?.failure {
             throw HTTPClientError(code: .other, url: url.display, message: failure)
         }
@@ -153,12 +276,21 @@ public final class HTTPClient {
         guard result == CURLE_OK else {
             var osErrno = 0
             _ = ccurl_easy_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno)
+            // For https, connecting ends with the TLS handshake.
+            var connectedAt: curl_off_t = 0
+            let isTLS = route.url.lowercased().hasPrefix("https:")
+            _ = ccurl_easy_getinfo_off_t(
+                handle,
+                isTLS ? CURLINFO_APPCONNECT_TIME_T : CURLINFO_CONNECT_TIME_T,
+                &connectedAt
+            )
             throw HTTPClientError(
                 curlCode: result,
                 osErrno: osErrno,
                 detail: String(cString: errorBuffer),
                 url: url,
-                timeoutMilliseconds: request.timeoutMilliseconds
+                request: request,
+                connected: connectedAt > 0
             )
         }
         // libcurl takes a connection closed after a status line for a finished response; without its headers it is
@@ -179,6 +311,62 @@ public final class HTTPClient {
             headers: accumulator.headers,
             body: accumulator.body
         )
+    }
+
+    /// How a transfer in the multi handle ended.
+    private enum Completion {
+        case finished(CURLcode)
+        case cancelled
+        case idleTimedOut
+        case multiFailed(CURLMcode)
+    }
+
+    /// Drives the configured transfer to its end. Waiting in `curl_multi_poll` rather than `curl_easy_perform` lets
+    /// a cancellation wake the wait at once, and the idle limit be checked to the millisecond.
+    private func run(cancellation: TransferCancellation?, idleTimeout: Duration?) -> Completion {
+        let added = curl_multi_add_handle(multi.pointer, handle)
+        guard added == CURLM_OK else { return .multiFailed(added) }
+        // Removing a handle mid-transfer stops it and closes its connection, which is what cancelling means.
+        defer { curl_multi_remove_handle(multi.pointer, handle) }
+        let clock = ContinuousClock()
+        var lastActivity = clock.now
+        var bytesSeen: Int64 = 0
+        while true {
+            if cancellation?.isCancelled == true { return .cancelled }
+            var running: Int32 = 0
+            let performed = curl_multi_perform(multi.pointer, &running)
+            guard performed == CURLM_OK else { return .multiFailed(performed) }
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi.pointer, &queued) {
+                if message.pointee.msg == CURLMSG_DONE { return .finished(ccurl_multi_message_result(message)) }
+            }
+            // libcurl wakes up for its own timers within this wait; it is an upper bound.
+            var wait = Duration.seconds(1)
+            if let idleTimeout {
+                let now = clock.now
+                let moved = bytesMoved()
+                if moved != bytesSeen {
+                    bytesSeen = moved
+                    lastActivity = now
+                }
+                let remaining = lastActivity + idleTimeout - now
+                guard remaining > .zero else { return .idleTimedOut }
+                wait = min(wait, remaining)
+            }
+            if cancellation?.isCancelled == true { return .cancelled }
+            _ = curl_multi_poll(multi.pointer, nil, 0, Int32(milliseconds(wait)), nil)
+        }
+    }
+
+    /// Header and body bytes received plus body bytes sent so far in the current transfer.
+    private func bytesMoved() -> Int64 {
+        var downloaded: curl_off_t = 0
+        var uploaded: curl_off_t = 0
+        var headerBytes = 0
+        _ = ccurl_easy_getinfo_off_t(handle, CURLINFO_SIZE_DOWNLOAD_T, &downloaded)
+        _ = ccurl_easy_getinfo_off_t(handle, CURLINFO_SIZE_UPLOAD_T, &uploaded)
+        _ = ccurl_easy_getinfo_long(handle, CURLINFO_HEADER_SIZE, &headerBytes)
+        return Int64(downloaded) + Int64(uploaded) + Int64(headerBytes)
     }
 
     /// Rejects what libcurl would send unchecked: text after a NUL is lost on the way to C, and a line break in the
@@ -237,18 +425,26 @@ public final class HTTPClient {
     }
 
     private static func appendHeaders(
-        of request: HTTPClientRequest,
+        _ headers: [(name: String, value: String)],
         hasBody: Bool,
         to list: inout UnsafeMutablePointer<curl_slist>?,
         _ url: RedactedURL
     ) throws(HTTPClientError) {
         // For libcurl, `Name:` removes a header and `Name;` sends it with an empty value.
-        var lines = request.headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
-        let names = Set(request.headers.map { $0.name.lowercased() })
+        var lines = headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
+        let names = Set(headers.map { $0.name.lowercased() })
         // libcurl would add `Expect: 100-continue` to larger bodies and wait for a reply many servers never send.
         if !names.contains("expect") { lines.append("Expect:") }
         // libcurl would label every body as a form; its type is for the caller to state.
         if hasBody && !names.contains("content-type") { lines.append("Content-Type:") }
+        try append(lines, to: &list, url)
+    }
+
+    private static func append(
+        _ lines: [String],
+        to list: inout UnsafeMutablePointer<curl_slist>?,
+        _ url: RedactedURL
+    ) throws(HTTPClientError) {
         for line in lines {
             // On failure libcurl leaves the list as it was, for the caller to free.
             guard let extended = curl_slist_append(list, line) else {
@@ -270,12 +466,30 @@ public final class HTTPClient {
 ///     try client.send(HTTPClientRequest(url: "http://127.0.0.1:8080/agnost/ready")).status
 /// }
 /// ```
-public func withHTTPClient<T>(_ body: (HTTPClient) throws -> T) throws -> T {
-    try body(HTTPClient())
+public func withHTTPClient<T>(
+    configuration: HTTPClient.Configuration = .init(),
+    _ body: (HTTPClient) throws -> T
+) throws -> T {
+    try body(HTTPClient(configuration: configuration))
+}
+
+/// Runs `body` with a new ``HTTPClient``, whose connections are closed when it returns.
+///
+/// ```swift
+/// let status = try await withHTTPClient(configuration: .init(tls: clusterTLS)) { client in
+///     try await client.execute(HTTPClientRequest(url: apiServer + "/readyz")).status
+/// }
+/// ```
+public func withHTTPClient<T>(
+    configuration: HTTPClient.Configuration = .init(),
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (HTTPClient) async throws -> T
+) async throws -> T {
+    try await body(HTTPClient(configuration: configuration))
 }
 
 /// Sets options on an easy handle, turning a refused option into an ``HTTPClientError``.
-private struct Options {
+struct Options {
     let handle: UnsafeMutableRawPointer
     let url: RedactedURL
 
@@ -320,6 +534,19 @@ private struct Options {
             ? ccurl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
             : body.withUnsafeBytes { ccurl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
         try check(result, CURLOPT_COPYPOSTFIELDS)
+    }
+
+    /// Hands `bytes` to a blob option; libcurl copies them (`CURL_BLOB_COPY`), so they need not outlive the call.
+    func setCopiedBlob(_ option: CURLoption, _ bytes: [UInt8]) throws(HTTPClientError) {
+        try check(
+            bytes.withUnsafeBytes { ccurl_easy_setopt_blob_copy(handle, option, $0.baseAddress, $0.count) },
+            option
+        )
+    }
+
+    /// Clears a string option, such as a default that libcurl was built with.
+    func clear(_ option: CURLoption) throws(HTTPClientError) {
+        try check(ccurl_easy_setopt_pointer(handle, option, nil), option)
     }
 
     private func check(_ result: CURLcode, _ option: CURLoption) throws(HTTPClientError) {

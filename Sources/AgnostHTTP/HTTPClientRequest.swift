@@ -1,4 +1,5 @@
-/// A request for ``HTTPClient/send(_:)``.
+/// A request for ``HTTPClient/send(_:uploadProgress:successfulBody:)`` or
+/// ``HTTPClient/execute(_:uploadProgress:successfulBody:)``.
 ///
 /// ```swift
 /// let request = HTTPClientRequest(
@@ -8,6 +9,8 @@
 ///     body: Array(#"{"title":"milk"}"#.utf8),
 ///     timeout: .seconds(5)
 /// )
+/// // A watch: no limit on the whole, but on silence.
+/// let watch = HTTPClientRequest(url: podsURL + "?watch=true", timeout: nil, idleTimeout: .seconds(60))
 /// ```
 public struct HTTPClientRequest: Sendable {
     /// The method, sent exactly as given (`GET`, `POST`, `PROPFIND`, …). A `HEAD` request sends no body.
@@ -20,8 +23,15 @@ public struct HTTPClientRequest: Sendable {
     /// The body, sent with a `Content-Length`. `POST`, `PUT` and `PATCH` without one send an empty body.
     /// Nothing sets a `Content-Type` for it: name one in ``headers`` when the server needs it.
     public var body: Body?
-    /// The limit for the whole exchange, from connecting to the last byte of the response.
-    public var timeout: Duration
+    /// The limit for the whole exchange, from connecting to the last byte of the response; nil sets none, for
+    /// streams such as a Kubernetes watch, which should then have an ``idleTimeout``.
+    public var timeout: Duration?
+    /// Fails the request when no byte arrives or goes out for this long, however long the whole exchange takes:
+    /// from the start until the response begins, and between any two pieces of it. nil sets no such limit.
+    public var idleTimeout: Duration?
+    /// The limit for connecting, TLS handshake included; nil leaves libcurl's default of 300 seconds, within
+    /// ``timeout``.
+    public var connectTimeout: Duration?
 
     /// Creates a request; only the URL is required.
     ///
@@ -33,13 +43,17 @@ public struct HTTPClientRequest: Sendable {
         url: String,
         headers: [(name: String, value: String)] = [],
         body: [UInt8]? = nil,
-        timeout: Duration = .seconds(30)
+        timeout: Duration? = .seconds(30),
+        idleTimeout: Duration? = nil,
+        connectTimeout: Duration? = nil
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body.map(Body.bytes)
         self.timeout = timeout
+        self.idleTimeout = idleTimeout
+        self.connectTimeout = connectTimeout
     }
 
     /// Creates a request whose body is part of a file, read while it is sent.
@@ -53,13 +67,17 @@ public struct HTTPClientRequest: Sendable {
         url: String,
         headers: [(name: String, value: String)] = [],
         body: Body,
-        timeout: Duration = .seconds(30)
+        timeout: Duration? = .seconds(30),
+        idleTimeout: Duration? = nil,
+        connectTimeout: Duration? = nil
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.idleTimeout = idleTimeout
+        self.connectTimeout = connectTimeout
     }
 
     /// What a request sends after its headers.
@@ -77,18 +95,5 @@ public struct HTTPClientRequest: Sendable {
             case .file(_, let range): Int64(range.count)
             }
         }
-    }
-}
-
-extension HTTPClientRequest {
-    /// The timeout as libcurl takes it: rounded up to whole milliseconds and at least 1, because libcurl reads 0 as
-    /// "no timeout", and at most `Int32.max` (24 days), the largest value every libcurl version stores unclipped.
-    var timeoutMilliseconds: Int {
-        let limit = Int(Int32.max)
-        guard timeout > .zero else { return 1 }
-        guard timeout < .milliseconds(limit) else { return limit }
-        let (seconds, attoseconds) = timeout.components
-        let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
-        return Int(seconds) * 1000 + Int((attoseconds + attosecondsPerMillisecond - 1) / attosecondsPerMillisecond)
     }
 }

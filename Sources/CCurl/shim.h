@@ -42,4 +42,19 @@ static inline CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode ccurl_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+// Blob options with CURL_BLOB_COPY: libcurl copies the bytes during the call, so `data` need not outlive it.
+static inline CURLcode ccurl_easy_setopt_blob_copy(CURL *handle, CURLoption option, const void *data, size_t length) {
+    struct curl_blob blob = { (void *)data, length, CURL_BLOB_COPY };
+    return curl_easy_setopt(handle, option, &blob);
+}
+
+// The result of a finished transfer sits in a union Swift cannot name portably.
+static inline CURLcode ccurl_multi_message_result(const CURLMsg *message) {
+    return message->data.result;
+}
+
 #endif

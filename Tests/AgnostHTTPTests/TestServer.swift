@@ -4,9 +4,22 @@ import Foundation
 /// The server of `Fixtures/http_server.py`, running for the duration of one test.
 struct TestServer {
     let port: Int
+    /// Whether it speaks TLS, and so `https`.
+    let tls: Bool
 
-    func url(_ pathAndQuery: String) -> String {
-        "http://127.0.0.1:\(port)\(pathAndQuery)"
+    func url(_ pathAndQuery: String, host: String = "127.0.0.1") -> String {
+        "\(tls ? "https" : "http")://\(host):\(port)\(pathAndQuery)"
+    }
+}
+
+/// How the fixture server speaks TLS: its certificate and key, and the CA its clients' certificates must come from.
+struct ServerTLS {
+    var certificate: String
+    var key: String
+    var clientCA: String? = nil
+
+    var arguments: [String] {
+        ["--cert", certificate, "--key", key] + (clientCA.map { ["--client-ca", $0] } ?? [])
     }
 }
 
@@ -14,30 +27,61 @@ struct FixtureError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Runs `body` against a fresh fixture server, which is stopped afterwards even when `body` throws.
-func withTestServer<T>(_ body: (TestServer) throws -> T) throws -> T {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/http_server.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path]
-    // The server also exits when its stdin closes, so it cannot outlive a test process that crashed.
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    try process.run()
-    defer {
+/// A started fixture server process; ``stop()`` ends it.
+private struct ServerProcess {
+    let process: Process
+    let input: Pipe
+    let server: TestServer
+
+    init(tls: ServerTLS?) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/http_server.py")
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // The deadline bounds the server even if this process hangs with its stdin open.
+        process.arguments = ["python3", script.path, "--deadline", "120"] + (tls?.arguments ?? [])
+        // The server also exits when its stdin closes, so it cannot outlive a test process that crashed.
+        input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let line = readLine(from: output.fileHandleForReading)
+        guard let port = Int(line) else {
+            Self.stop(process, input)
+            throw FixtureError(description: "the fixture server did not print its port but \"\(line)\"")
+        }
+        server = TestServer(port: port, tls: tls != nil)
+    }
+
+    func stop() {
+        Self.stop(process, input)
+    }
+
+    private static func stop(_ process: Process, _ input: Pipe) {
         process.terminate()
         process.waitUntilExit()
         // Only now: closing the pipe earlier, or letting it be released, would stop the server under the test.
         try? input.fileHandleForWriting.close()
     }
-    let line = readLine(from: output.fileHandleForReading)
-    guard let port = Int(line) else {
-        throw FixtureError(description: "the fixture server did not print its port but \"\(line)\"")
-    }
-    return try body(TestServer(port: port))
+}
+
+/// Runs `body` against a fresh fixture server, which is stopped afterwards even when `body` throws.
+func withTestServer<T>(tls: ServerTLS? = nil, _ body: (TestServer) throws -> T) throws -> T {
+    let process = try ServerProcess(tls: tls)
+    defer { process.stop() }
+    return try body(process.server)
+}
+
+/// Runs `body` against a fresh fixture server, which is stopped afterwards even when `body` throws.
+func withTestServer<T>(
+    tls: ServerTLS? = nil,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (TestServer) async throws -> T
+) async throws -> T {
+    let process = try ServerProcess(tls: tls)
+    defer { process.stop() }
+    return try await body(process.server)
 }
 
 /// A local TCP port that nothing listens on: one the system handed out for binding, closed again.
