@@ -47,6 +47,9 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { context.map { "\($0): \(message)" } ?? message }
 
+    /// Whether the step stopped because its task was cancelled, rather than because something failed.
+    public var wasCancelled: Bool { (underlying as? RegistryError)?.code == .cancelled }
+
     init(_ error: CompilerError) {
         self.init(.build, error.message, context: nil, underlying: error)
     }

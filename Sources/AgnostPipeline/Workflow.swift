@@ -15,7 +15,7 @@ import Foundation
 /// let workflow = Workflow(environment: ProcessInfo.processInfo.environment) { event in log(event) }
 /// let project = Project(directory: URL(fileURLWithPath: "samples/todo"), displayPath: "samples/todo")
 /// let name = try ImageReference(parsing: "localhost:5000/todo")
-/// let built = try workflow.buildImage(project, configuration: .release, options: ImageOptions(name: name), push: true)
+/// let built = try await workflow.buildImage(project, configuration: .release, options: .init(name: name), push: true)
 /// print(built.pushed!)   // localhost:5000/todo:v1@sha256:…
 /// ```
 public struct Workflow: Sendable {
@@ -48,10 +48,10 @@ public struct Workflow: Sendable {
         verbose: Bool = false,
         options: ImageOptions,
         push: Bool = false
-    ) throws(PipelineError) -> ImageBuild {
+    ) async throws(PipelineError) -> ImageBuild {
         let creationTime = try self.creationTime()
         let bundle = try build(project, configuration: configuration, verbose: verbose)
-        let image = try package(bundle, of: project, options: options, creationTime: creationTime)
+        let image = try await package(bundle, of: project, options: options, creationTime: creationTime)
         guard push, let name = options.name else { return ImageBuild(bundle: bundle, image: image, pushed: nil) }
         var source = image.output
         source.tag = image.tag
@@ -61,7 +61,7 @@ public struct Workflow: Sendable {
         } catch {
             throw PipelineError(error, code: .registry)
         }
-        let pushed = try self.push(source, to: destination, insecure: options.insecure)
+        let pushed = try await self.push(source, to: destination, insecure: options.insecure)
         return ImageBuild(bundle: bundle, image: image, pushed: pushed)
     }
 
@@ -94,7 +94,7 @@ public struct Workflow: Sendable {
         of project: Project,
         options: ImageOptions,
         creationTime: Int64? = nil
-    ) throws(PipelineError) -> PackagedImage {
+    ) async throws(PipelineError) -> PackagedImage {
         let start = ContinuousClock.now
         let creationTime = if let creationTime { creationTime } else { try self.creationTime() }
         var base: LayoutReference?
@@ -108,7 +108,7 @@ public struct Workflow: Sendable {
                 path: project.agnostDirectory.appendingPathComponent("cache/base").path,
                 tag: "base"
             )
-            _ = try pull(reference, into: cached, platform: ImagePuller.hostPlatform, insecure: options.insecure)
+            _ = try await pull(reference, into: cached, platform: ImagePuller.hostPlatform, insecure: options.insecure)
             base = cached
             baseName = reference.description
         case nil:
@@ -161,11 +161,11 @@ public struct Workflow: Sendable {
         _ source: LayoutReference,
         to destination: ImageReference,
         insecure: Bool = false
-    ) throws(PipelineError) -> ImageReference {
+    ) async throws(PipelineError) -> ImageReference {
         let start = ContinuousClock.now
         let report = self.report
-        let pushed = try transfer { config, locations throws(RegistryError) in
-            try ImagePusher(locations: locations) { report(.transfer($0)) }.push(
+        let pushed = try await transfer { config, locations throws(RegistryError) in
+            try await ImagePusher(locations: locations) { report(.transfer($0)) }.push(
                 from: source,
                 to: destination,
                 plainHTTP: insecure || destination.isLocal,
@@ -183,11 +183,11 @@ public struct Workflow: Sendable {
         into destination: LayoutReference,
         platform: Platform = ImagePuller.hostPlatform,
         insecure: Bool = false
-    ) throws(PipelineError) -> SHA256Digest {
+    ) async throws(PipelineError) -> SHA256Digest {
         let start = ContinuousClock.now
         let report = self.report
-        let digest = try transfer { config, locations throws(RegistryError) in
-            try ImagePuller(locations: locations) { report(.transfer($0)) }.pull(
+        let digest = try await transfer { config, locations throws(RegistryError) in
+            try await ImagePuller(locations: locations) { report(.transfer($0)) }.pull(
                 reference,
                 into: destination,
                 platform: platform,
@@ -209,14 +209,14 @@ public struct Workflow: Sendable {
     }
 
     /// Runs a push or a pull with what both need: Docker's configuration, and the blob locations of the user's
-    /// cache, saved when the transfer succeeds.
+    /// cache, saved only when the transfer succeeds, so that one cancelled or failed leaves nothing half-written.
     private func transfer<Result>(
-        _ body: (DockerConfig, BlobLocationCache) throws(RegistryError) -> Result
-    ) throws(PipelineError) -> Result {
+        _ body: (DockerConfig, BlobLocationCache) async throws(RegistryError) -> Result
+    ) async throws(PipelineError) -> Result {
         do throws(RegistryError) {
             let config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
             let locations = BlobLocationCache(file: BlobLocationCache.defaultPath(environment: environment))
-            let result = try body(config, locations)
+            let result = try await body(config, locations)
             do throws(RegistryError) {
                 try locations.save()
             } catch {

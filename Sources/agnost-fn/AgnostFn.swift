@@ -11,4 +11,19 @@ struct AgnostFn: AsyncParsableCommand {
             Login.self, Logout.self,
         ]
     )
+
+    /// ArgumentParser's own entry point, after unblocking the signals the commands handle.
+    static func main() async {
+        Interruption.unblockSignals()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -6,7 +6,7 @@ import Foundation
 
 extension BuildConfiguration: ExpressibleByArgument {}
 
-struct Build: ParsableCommand {
+struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile the handlers into a bundle and package it as an OCI image.",
         discussion: """
@@ -62,11 +62,12 @@ struct Build: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let options = try imageOptions()
-        let built = try Console.step { () throws(PipelineError) in
-            try PipelineConsole.workflow().buildImage(
-                project.project,
+        let (project, configuration, verbose, push) = (project.project, configuration, verbose, push)
+        let built = try await Console.interruptibleStep(push ? "push" : "build") { () async throws(PipelineError) in
+            try await PipelineConsole.workflow().buildImage(
+                project,
                 configuration: configuration,
                 verbose: verbose,
                 options: options,

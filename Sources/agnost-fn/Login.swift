@@ -2,7 +2,7 @@ import AgnostRegistry
 import ArgumentParser
 import Foundation
 
-struct Login: ParsableCommand {
+struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check credentials with a registry and store them as docker login does.",
         discussion: """
@@ -33,7 +33,7 @@ struct Login: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let password = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .newlines)
         guard !password.isEmpty else { throw ValidationError("stdin held no password") }
@@ -41,7 +41,7 @@ struct Login: ParsableCommand {
         do {
             let host = try RegistryHost(parsing: registry)
             let credentials = RegistryCredentials(username: username, secret: password)
-            try RegistryLogin.verify(host, credentials: credentials, plainHTTP: insecure || host.isLocal)
+            try await RegistryLogin.verify(host, credentials: credentials, plainHTTP: insecure || host.isLocal)
             var config = try DockerConfig(path: DockerConfig.defaultPath(environment: environment))
             try config.store(credentials, for: host.credentialKey, environment: environment)
             Console.status("logged in to \(host.name) as \(username); credentials stored for \(host.credentialKey)")

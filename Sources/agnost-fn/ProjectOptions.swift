@@ -74,6 +74,24 @@ enum Console {
         }
     }
 
+    /// Runs a step of the workflow that Ctrl-C may interrupt: a failure is printed and exits 1; an interruption
+    /// says what it left behind and exits 130, as a shell reports SIGINT.
+    static func interruptibleStep<Value: Sendable>(
+        _ what: String,
+        _ body: @escaping @Sendable () async throws(PipelineError) -> Value
+    ) async throws -> Value {
+        do {
+            return try await Interruption.cancellingOnSignals { () async throws(PipelineError) in try await body() }
+        } catch let error as PipelineError where error.wasCancelled {
+            self.error(
+                "interrupted: the \(what) stopped; nothing local was changed, and running the command again finishes it"
+            )
+            throw ExitCode(130)
+        } catch let error as PipelineError {
+            throw fail(error)
+        }
+    }
+
     /// Parses a value of an option; a failure is a usage error that names the option.
     static func parse<Value>(_ body: () throws(ImageError) -> Value) throws(ValidationError) -> Value {
         do {

@@ -4,7 +4,7 @@ import AgnostRegistry
 import ArgumentParser
 import Foundation
 
-struct Pull: ParsableCommand {
+struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pull an image from a registry into an OCI layout.",
         discussion: """
@@ -25,7 +25,7 @@ struct Pull: ParsableCommand {
     @Flag(help: "Talk plain HTTP to a registry that is not on localhost.")
     var insecure = false
 
-    func run() throws {
+    func run() async throws {
         let reference = try Console.parse { () throws(ImageError) in
             try ImageReference(parsing: image, option: "image").tagged(byDefault: nil)
         }
@@ -33,8 +33,14 @@ struct Pull: ParsableCommand {
             try LayoutReference(parsing: output, option: "--output", allowed: [.layout])
         }
         let platform = try platform.map(Self.platform) ?? ImagePuller.hostPlatform
-        let digest = try Console.step { () throws(PipelineError) in
-            try PipelineConsole.workflow().pull(reference, into: destination, platform: platform, insecure: insecure)
+        let insecure = insecure
+        let digest = try await Console.interruptibleStep("pull") { () async throws(PipelineError) in
+            try await PipelineConsole.workflow().pull(
+                reference,
+                into: destination,
+                platform: platform,
+                insecure: insecure
+            )
         }
         print(reference.with(digest: digest))
     }

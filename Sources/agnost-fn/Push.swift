@@ -3,7 +3,7 @@ import AgnostPipeline
 import ArgumentParser
 import Foundation
 
-struct Push: ParsableCommand {
+struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Push an image to a registry over the OCI distribution API.",
         discussion: """
@@ -35,7 +35,7 @@ struct Push: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let workflow = PipelineConsole.workflow()
         let source: LayoutReference
         var name = image
@@ -54,9 +54,10 @@ struct Push: ParsableCommand {
         let destination = try Console.parse { () throws(ImageError) in
             try ImageReference(parsing: name, option: "--image").tagged(byDefault: source.tag)
         }
+        let insecure = insecure
         print(
-            try Console.step { () throws(PipelineError) in
-                try workflow.push(source, to: destination, insecure: insecure)
+            try await Console.interruptibleStep("push") { () async throws(PipelineError) in
+                try await workflow.push(source, to: destination, insecure: insecure)
             }
         )
     }

@@ -19,6 +19,10 @@ import Synchronization
 /// send again, since the server may already have done what was asked; it has to ask the server where things stand.
 /// This cut, too, happens only once.
 ///
+/// `stallAfter` makes the network hang instead: once clients have sent that many bytes, the proxy relays no more
+/// of them and holds every connection open, so a client waits in the middle of its upload until it gives up or is
+/// stopped.
+///
 /// ```swift
 /// let proxy = try CuttingProxy(upstreamPort: registry.port, cutAfter: 300_000)
 /// defer { proxy.stop() }
@@ -38,18 +42,31 @@ public final class CuttingProxy: Sendable {
     ///   - upstreamPort: the loopback port of the server behind the proxy.
     ///   - cutAfter: how many client bytes, over all connections, to relay before cutting the connection that
     ///     carries the next one; `nil` never cuts. Must not be negative.
+    ///   - stallAfter: how many client bytes, over all connections, to relay before relaying none and answering
+    ///     nothing; `nil` never stalls. Must not be negative.
     ///   - cutReplyAfter: the total of client bytes, over all connections and counted like `cutAfter`, whose
     ///     connection gets cut after the first line of its reply. The read from the client that reaches it is relayed
     ///     whole, so the upstream gets the entire request. Only the first connection to reach it is marked; should
     ///     that connection end before the upstream answers, for instance because `cutAfter` cuts it, no reply is
     ///     cut. `nil` never cuts a reply. Must not be negative.
     /// - Throws: `LoopbackSocketError` when the listening socket cannot be set up.
-    public init(upstreamPort: Int, cutAfter: Int64? = nil, cutReplyAfter: Int64? = nil) throws {
+    public init(
+        upstreamPort: Int,
+        cutAfter: Int64? = nil,
+        cutReplyAfter: Int64? = nil,
+        stallAfter: Int64? = nil
+    ) throws {
         precondition((cutAfter ?? 0) >= 0, "cutAfter must not be negative")
         precondition((cutReplyAfter ?? 0) >= 0, "cutReplyAfter must not be negative")
+        precondition((stallAfter ?? 0) >= 0, "stallAfter must not be negative")
         let listener = try LoopbackListener()
         port = listener.port
-        relay = Relay(upstreamPort: upstreamPort, cutAfter: cutAfter, cutReplyAfter: cutReplyAfter)
+        relay = Relay(
+            upstreamPort: upstreamPort,
+            cutAfter: cutAfter,
+            cutReplyAfter: cutReplyAfter,
+            stallAfter: stallAfter
+        )
         relay.start(acceptingOn: listener.descriptor)
     }
 
@@ -106,6 +123,7 @@ private final class Relay: Sendable {
     struct Admission {
         var bytesToRelay: Int
         var cutsConnection: Bool
+        var stallsConnection = false
     }
 
     struct Connection {
@@ -119,14 +137,16 @@ private final class Relay: Sendable {
     private let upstreamPort: Int
     private let cutAfter: Int64?
     private let cutReplyAfter: Int64?
+    private let stallAfter: Int64?
     private let runningThreads = DispatchGroup()
     private static let acceptPollMilliseconds: Int32 = 100
     private static let bufferSize = 64 * 1024
 
-    init(upstreamPort: Int, cutAfter: Int64?, cutReplyAfter: Int64?) {
+    init(upstreamPort: Int, cutAfter: Int64?, cutReplyAfter: Int64?, stallAfter: Int64?) {
         self.upstreamPort = upstreamPort
         self.cutAfter = cutAfter
         self.cutReplyAfter = cutReplyAfter
+        self.stallAfter = stallAfter
     }
 
     func start(acceptingOn listener: Int32) {
@@ -233,6 +253,11 @@ private final class Relay: Sendable {
                 drop(connection)
                 return
             }
+            if admission.stallsConnection {
+                // Read nothing more: the client's send buffer fills and it blocks, as on a network that hangs.
+                while !isStopping { usleep(50_000) }
+                return
+            }
         }
     }
 
@@ -245,6 +270,10 @@ private final class Relay: Sendable {
                 state.admittedFromClients = cutAfter
                 state.hasCutUpload = true
                 state.cuts += 1
+            } else if let stallAfter, total > stallAfter {
+                let allowed = max(0, stallAfter - state.admittedFromClients)
+                admission = Admission(bytesToRelay: Int(allowed), cutsConnection: false, stallsConnection: true)
+                state.admittedFromClients += allowed
             } else {
                 admission = Admission(bytesToRelay: count, cutsConnection: false)
                 state.admittedFromClients = total

@@ -8,7 +8,7 @@ import Foundation
 /// layout already has are not fetched again.
 ///
 /// ```swift
-/// let digest = try ImagePuller().pull(
+/// let digest = try await ImagePuller().pull(
 ///     try ImageReference(parsing: "localhost:5000/base:12"),
 ///     into: LayoutReference(transport: .layout, path: "base", tag: "12"),
 ///     platform: Platform(architecture: "amd64", os: "linux"), plainHTTP: true, credentials: nil)
@@ -40,7 +40,7 @@ public struct ImagePuller: Sendable {
         platform: Platform,
         plainHTTP: Bool,
         credentials: (credentials: RegistryCredentials, source: String)?
-    ) throws(RegistryError) -> SHA256Digest {
+    ) async throws(RegistryError) -> SHA256Digest {
         let session = try RegistrySession(
             registry: reference.registry,
             apiHost: reference.apiHost,
@@ -48,7 +48,7 @@ public struct ImagePuller: Sendable {
             plainHTTP: plainHTTP,
             credentials: credentials
         )
-        var (mediaType, bytes) = try fetchManifest(reference.reference, session: session, reference: reference)
+        var (mediaType, bytes) = try await fetchManifest(reference.reference, session: session, reference: reference)
         if let pinned = reference.digest, SHA256.hash(bytes) != pinned {
             throw RegistryError(
                 .invalidContent,
@@ -59,7 +59,7 @@ public struct ImagePuller: Sendable {
         if mediaType == MediaType.imageIndex || mediaType == MediaType.dockerManifestList {
             let index = try decode(ImageIndex.self, bytes, reference: reference)
             let chosen = try PlatformSelection.choose(platform, from: index.manifests, reference: reference)
-            (mediaType, bytes) = try fetchManifest(chosen.digest, session: session, reference: reference)
+            (mediaType, bytes) = try await fetchManifest(chosen.digest, session: session, reference: reference)
             guard SHA256.hash(bytes).description == chosen.digest else {
                 throw RegistryError(
                     .invalidContent,
@@ -75,7 +75,7 @@ public struct ImagePuller: Sendable {
         let layout = ImageLayout(directory: output.path)
         var blobs = [Blob(bytes: bytes)]
         for descriptor in [manifest.config] + manifest.layers {
-            blobs.append(try fetchBlob(descriptor, into: layout, session: session, reference: reference))
+            blobs.append(try await fetchBlob(descriptor, into: layout, session: session, reference: reference))
         }
         let digest = blobs[0].digest
         var annotations = [AnnotationKey.containerdImageName: reference.description]
@@ -99,8 +99,8 @@ public struct ImagePuller: Sendable {
         _ name: String,
         session: RegistrySession,
         reference: ImageReference
-    ) throws(RegistryError) -> (String, [UInt8]) {
-        let response = try session.send(
+    ) async throws(RegistryError) -> (String, [UInt8]) {
+        let response = try await session.send(
             method: "GET",
             target: "/v2/\(reference.repository)/manifests/\(name)",
             headers: ["Accept": Self.manifestTypes.joined(separator: ", ")]
@@ -122,7 +122,7 @@ public struct ImagePuller: Sendable {
         into layout: ImageLayout,
         session: RegistrySession,
         reference: ImageReference
-    ) throws(RegistryError) -> Blob {
+    ) async throws(RegistryError) -> Blob {
         // Blobs are content-addressed, and the layout's were checked against their digest when they arrived.
         if let present = try? layout.blob(descriptor) {
             report(.blob(present.digest, size: present.size, .present, .zero))
@@ -131,9 +131,9 @@ public struct ImagePuller: Sendable {
         let start = ContinuousClock.now
         let receiver = try BlobReceiver(descriptor, layout: layout, reference: reference, report: report)
         let target = "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
-        var response = try session.send(method: "GET", target: target, receiver: receiver)
+        var response = try await session.send(method: "GET", target: target, receiver: receiver)
         if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location") {
-            response = try session.fetchRedirect(session.absolute(location), receiver: receiver)
+            response = try await session.fetchRedirect(session.absolute(location), receiver: receiver)
         }
         guard response.status == 200 else {
             throw session.failure(response, doing: "fetching blob \(descriptor.digest)", context: reference.description)
@@ -166,7 +166,10 @@ public struct ImagePuller: Sendable {
 }
 
 /// Writes a blob's response body into the layout as it arrives, reporting how far it got.
-private final class BlobReceiver: ResponseReceiver {
+///
+/// Unchecked: as ``ResponseReceiver`` requires, the transfer's thread and the session take turns with it, never at
+/// once, and the session's awaiting the transfer orders their accesses.
+private final class BlobReceiver: ResponseReceiver, @unchecked Sendable {
     private let incoming: IncomingBlob
     private let reference: ImageReference
     private let report: @Sendable (TransferEvent) -> Void

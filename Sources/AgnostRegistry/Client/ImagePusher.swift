@@ -9,7 +9,7 @@ import Synchronization
 /// has are skipped, and blobs ``locations`` knows in another repository of the registry are mounted from there.
 ///
 /// ```swift
-/// let pushed = try ImagePusher().push(
+/// let pushed = try await ImagePusher().push(
 ///     from: LayoutReference(transport: .layout, path: ".agnost/image", tag: "v1"),
 ///     to: try ImageReference(parsing: "localhost:5000/todo:v1"), plainHTTP: true, credentials: nil)
 /// print(pushed)   // localhost:5000/todo:v1@sha256:…
@@ -17,16 +17,20 @@ import Synchronization
 public struct ImagePusher: Sendable {
     /// Blobs up to this size go in one request; larger ones in chunks of it.
     public var chunkSize: Int64
+    /// How many blobs upload at once, each over a connection of its own; 3, as Docker does.
+    public var concurrentUploads: Int
     /// Where blobs were seen before, for mounting them; what this push stores is added.
     public var locations: BlobLocationCache
     private let report: @Sendable (TransferEvent) -> Void
 
     public init(
         chunkSize: Int64 = 32 << 20,
+        concurrentUploads: Int = 3,
         locations: BlobLocationCache = BlobLocationCache(file: nil),
         report: @escaping @Sendable (TransferEvent) -> Void = { _ in }
     ) {
         self.chunkSize = chunkSize
+        self.concurrentUploads = max(1, concurrentUploads)
         self.locations = locations
         self.report = report
     }
@@ -37,7 +41,7 @@ public struct ImagePusher: Sendable {
         to destination: ImageReference,
         plainHTTP: Bool,
         credentials: (credentials: RegistryCredentials, source: String)?
-    ) throws(RegistryError) -> ImageReference {
+    ) async throws(RegistryError) -> ImageReference {
         let layout = ImageLayout(directory: source.path)
         let contents = try Self.read(layout, tag: source.tag, context: source.description)
         let blobs = contents.blobs
@@ -57,7 +61,7 @@ public struct ImagePusher: Sendable {
             uniquingKeysWith: { first, _ in first }
         )
         session.includePullScope(for: Set(mountSources.values).sorted())
-        let ping = try session.send(method: "GET", target: "/v2/")
+        let ping = try await session.send(method: "GET", target: "/v2/")
         guard ping.status == 200 else {
             throw RegistryError(
                 .unavailable,
@@ -65,12 +69,12 @@ public struct ImagePusher: Sendable {
                 context: destination.registry
             )
         }
-        try uploadConcurrently(blobs, mountSources: mountSources, session: session)
+        try await uploadConcurrently(blobs, mountSources: mountSources, session: session)
         // An index may only name manifests the repository has, so they go first, by digest.
         for manifest in contents.platformManifests {
-            try store(manifest, as: manifest.digest.description, session: session, destination: destination)
+            try await store(manifest, as: manifest.digest.description, session: session, destination: destination)
         }
-        try store(
+        try await store(
             contents.top,
             as: destination.tag ?? contents.top.digest.description,
             session: session,
@@ -84,8 +88,8 @@ public struct ImagePusher: Sendable {
         as reference: String,
         session: RegistrySession,
         destination: ImageReference
-    ) throws(RegistryError) {
-        let response = try session.send(
+    ) async throws(RegistryError) {
+        let response = try await session.send(
             method: "PUT",
             target: "/v2/\(destination.repository)/manifests/\(reference)",
             headers: ["Content-Type": manifest.mediaType],
@@ -108,53 +112,48 @@ public struct ImagePusher: Sendable {
         report(.manifest(manifest.digest, reference: reference))
     }
 
-    /// Uploads the blobs side by side, a few at a time, each worker on a session of its own; the manifest waits
-    /// for all of them, as the registry requires.
+    /// Uploads the blobs side by side, ``concurrentUploads`` at a time, each worker on a session of its own; the
+    /// manifest waits for all of them, as the registry requires. The first failure cancels the other uploads.
     private func uploadConcurrently(
         _ blobs: [Blob],
         mountSources: [SHA256Digest: String],
         session: RegistrySession
-    ) throws(RegistryError) {
-        // Each worker owns one session, forked here, before any thread starts, and touched by its thread alone.
-        nonisolated(unsafe) let workers = try (0..<min(blobs.count, Self.concurrentUploads)).map {
-            _ throws(RegistryError) in try session.fork()
+    ) async throws(RegistryError) {
+        let workers = try (0..<min(blobs.count, concurrentUploads)).map { _ throws(RegistryError) in try session.fork()
         }
-        let next = Mutex(0)
-        let failure = Mutex<RegistryError?>(nil)
-        DispatchQueue.concurrentPerform(iterations: workers.count) { worker in
-            while failure.withLock({ $0 == nil }) {
-                let index = next.withLock { index in
-                    defer { index += 1 }
-                    return index
+        let queue = WorkQueue(blobs)
+        do {
+            try await withThrowingTaskGroup { group in
+                for worker in workers {
+                    group.addTask {
+                        while let blob = queue.next() {
+                            try await upload(blob, mountFrom: mountSources[blob.digest], with: worker)
+                        }
+                    }
                 }
-                guard index < blobs.count else { return }
-                do throws(RegistryError) {
-                    try upload(blobs[index], mountFrom: mountSources[blobs[index].digest], with: workers[worker])
-                } catch {
-                    failure.withLock { $0 = $0 ?? error }
-                }
+                try await group.waitForAll()
             }
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw .cancelled(session.registry, underlying: error)
         }
-        if let error = failure.withLock({ $0 }) { throw error }
     }
-
-    /// As many as Docker pushes at once.
-    static let concurrentUploads = 3
 
     /// Another repository of the registry known to hold the blob.
     private func mountSource(for blob: Blob, repository: String, registry: String) -> String? {
         locations.repositories(holding: blob.digest, registry: registry).first { $0 != repository }
     }
 
-    private func upload(_ blob: Blob, mountFrom: String?, with session: RegistrySession) throws(RegistryError) {
+    private func upload(_ blob: Blob, mountFrom: String?, with session: RegistrySession) async throws(RegistryError) {
         guard case .path(let file) = blob.contents else { return }
         let start = ContinuousClock.now
         var outcome: BlobUpload.Outcome
         do throws(RegistryError) {
-            outcome = try upload(blob, from: file, mountFrom: mountFrom, with: session)
+            outcome = try await upload(blob, from: file, mountFrom: mountFrom, with: session)
         } catch let error where mountFrom != nil && [.unauthorized, .forbidden].contains(error.code) {
             // The credentials may not read the repository the blob was seen in; the bytes are here to upload.
-            outcome = try upload(blob, from: file, mountFrom: nil, with: session)
+            outcome = try await upload(blob, from: file, mountFrom: nil, with: session)
         }
         locations.record(blob.digest, registry: session.registry, repository: session.repository)
         report(.blob(blob.digest, size: blob.size, TransferEvent.Outcome(outcome), ContinuousClock.now - start))
@@ -165,7 +164,7 @@ public struct ImagePusher: Sendable {
         from file: String,
         mountFrom: String?,
         with session: RegistrySession
-    ) throws(RegistryError) -> BlobUpload.Outcome {
+    ) async throws(RegistryError) -> BlobUpload.Outcome {
         var upload = BlobUpload(
             repository: session.repository,
             digest: blob.digest,
@@ -179,7 +178,7 @@ public struct ImagePusher: Sendable {
             let offset = request.body?.lowerBound ?? 0
             let response: BlobUpload.Response
             do throws(RegistryError) {
-                let sent = try session.send(
+                let sent = try await session.send(
                     method: request.method.rawValue,
                     target: session.absolute(request.target),
                     headers: request.headers,
@@ -289,5 +288,23 @@ extension RegistrySession {
     /// An absolute URL for a `Location` header, which registries may send relative to themselves.
     func absolute(_ location: String) -> String {
         location.hasPrefix("/") ? baseURL + location : location
+    }
+}
+
+/// Items handed out one at a time to whichever worker asks next.
+private final class WorkQueue<Item: Sendable>: Sendable {
+    private let items: [Item]
+    private let taken = Mutex(0)
+
+    init(_ items: [Item]) {
+        self.items = items
+    }
+
+    func next() -> Item? {
+        taken.withLock { taken in
+            guard taken < items.count else { return nil }
+            defer { taken += 1 }
+            return items[taken]
+        }
     }
 }

@@ -49,7 +49,7 @@ public enum RegistryLogin {
         _ host: RegistryHost,
         credentials: RegistryCredentials,
         plainHTTP: Bool
-    ) throws(RegistryError) {
+    ) async throws(RegistryError) {
         let session = try RegistrySession(
             registry: host.name,
             apiHost: host.apiHost,
@@ -57,7 +57,7 @@ public enum RegistryLogin {
             plainHTTP: plainHTTP,
             credentials: (credentials, "the command line")
         )
-        let response = try session.send(method: "GET", target: "/v2/")
+        let response = try await session.send(method: "GET", target: "/v2/")
         guard response.status == 200 else {
             throw session.failure(response, doing: "logging in")
         }

@@ -1,18 +1,24 @@
 import AgnostHTTP
 import Foundation
+import Synchronization
 
 /// One conversation with a registry about one repository: the scheme, the credentials, the authorization the
 /// registry asked for, and retries.
 ///
 /// A `401` is answered once per request from its `WWW-Authenticate` challenge: Basic with the credentials found for
 /// the registry, or Bearer with a token fetched from the challenge's realm for `repository:NAME:pull,push` and kept
-/// for the rest of the session. Connection failures and `5xx` answers are retried with backoff.
+/// for the rest of the session. Failures a retry can help with (a refused or reset connection, a timeout, a `5xx`)
+/// are retried as ``RetryPolicy`` decides, pausing with `Task.sleep`; others, such as a certificate that does not
+/// verify, fail at once with their cause. Cancelling the task stops the transfer under way.
+///
+/// A session runs one request at a time; concurrent transfers each ``fork()`` one.
 ///
 /// ```swift
-/// let session = try RegistrySession(registry: "localhost:5000", repository: "todo", credentials: nil)
-/// let response = try session.send(method: "HEAD", target: "/v2/todo/blobs/sha256:…")
+/// let session = try RegistrySession(registry: "localhost:5000", apiHost: "localhost:5000", repository: "todo",
+///                                   plainHTTP: true, credentials: nil)
+/// let response = try await session.send(method: "HEAD", target: "/v2/todo/blobs/sha256:…")
 /// ```
-final class RegistrySession {
+final class RegistrySession: Sendable {
     let registry: String
     let repository: String
     let baseURL: String
@@ -20,11 +26,14 @@ final class RegistrySession {
     private let plainHTTP: Bool
     private let client: HTTPClient
     private let credentials: (credentials: RegistryCredentials, source: String)?
-    private var authorization: String?
-    /// What a Bearer token is asked for: pushing to the repository, and pulling from those blobs are mounted from.
-    private(set) var scopes: [String]
-    /// Pauses before each retry; the number of entries is the number of retries.
-    private let backoff: [Duration]
+    private let retryPolicy: RetryPolicy
+    private let state: Mutex<State>
+
+    private struct State {
+        var authorization: String?
+        /// What a Bearer token is asked for: pushing to the repository, and pulling from those blobs are mounted from.
+        var scopes: [String]
+    }
 
     /// - Parameters:
     ///   - plainHTTP: talk `http://`, as Docker does for `localhost` and `127.0.0.1` or with `--insecure`.
@@ -35,7 +44,7 @@ final class RegistrySession {
         repository: String,
         plainHTTP: Bool,
         credentials: (credentials: RegistryCredentials, source: String)?,
-        backoff: [Duration] = [.milliseconds(200), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4)]
+        retryPolicy: RetryPolicy = RetryPolicy(maximumAttempts: 6, maximumBackoff: .seconds(4))
     ) throws(RegistryError) {
         self.registry = registry
         self.repository = repository
@@ -43,17 +52,19 @@ final class RegistrySession {
         self.apiHost = apiHost
         self.plainHTTP = plainHTTP
         self.credentials = credentials
-        self.backoff = backoff
-        scopes = [TokenRequest.scope(repository, actions: ["pull", "push"])]
+        self.retryPolicy = retryPolicy
+        state = Mutex(State(scopes: [TokenRequest.scope(repository, actions: ["pull", "push"])]))
         do {
             client = try HTTPClient(maximumResponseSize: 1 << 30)
         } catch {
-            throw RegistryError(.unavailable, error.message, context: registry)
+            throw RegistryError(.unavailable, error.message, context: registry, underlying: error)
         }
     }
 
-    /// A session of its own (an HTTP client is not shared between threads) that starts with this one's
-    /// authorization, so that concurrent uploads do not each answer the challenge again.
+    var scopes: [String] { state.withLock { $0.scopes } }
+
+    /// A session of its own (an HTTP client runs one transfer at a time) that starts with this one's authorization,
+    /// so that concurrent uploads do not each answer the challenge again.
     func fork() throws(RegistryError) -> RegistrySession {
         let forked = try RegistrySession(
             registry: registry,
@@ -61,18 +72,20 @@ final class RegistrySession {
             repository: repository,
             plainHTTP: plainHTTP,
             credentials: credentials,
-            backoff: backoff
+            retryPolicy: retryPolicy
         )
-        forked.authorization = authorization
-        forked.scopes = scopes
+        let current = state.withLock { $0 }
+        forked.state.withLock { $0 = current }
         return forked
     }
 
     /// Adds pulling from `repositories` of the same registry to the token the session asks for, for mounting.
     func includePullScope(for repositories: some Sequence<String>) {
-        for repository in repositories {
-            let scope = TokenRequest.scope(repository, actions: ["pull"])
-            if !scopes.contains(scope) { scopes.append(scope) }
+        state.withLock { state in
+            for repository in repositories {
+                let scope = TokenRequest.scope(repository, actions: ["pull"])
+                if !state.scopes.contains(scope) { state.scopes.append(scope) }
+            }
         }
     }
 
@@ -89,9 +102,9 @@ final class RegistrySession {
         headers: [String: String] = [:],
         body: HTTPClientRequest.Body? = nil,
         retry: Bool = true,
-        uploadProgress: ((Int64) -> Void)? = nil,
+        uploadProgress: (@Sendable (Int64) -> Void)? = nil,
         receiver: (any ResponseReceiver)? = nil
-    ) throws(RegistryError) -> HTTPClientResponse {
+    ) async throws(RegistryError) -> HTTPClientResponse {
         let request = Exchange(
             method: method,
             target: target,
@@ -101,10 +114,10 @@ final class RegistrySession {
             uploadProgress: uploadProgress,
             receiver: receiver
         )
-        var response = try exchange(request)
+        var response = try await exchange(request)
         if response.status == 401 {
-            try authenticate(challenge: response.header("WWW-Authenticate"))
-            response = try exchange(request)
+            try await authenticate(challenge: response.header("WWW-Authenticate"))
+            response = try await exchange(request)
             if response.status == 401 { throw unauthorized(response) }
         }
         return response
@@ -114,16 +127,14 @@ final class RegistrySession {
     func fetchRedirect(
         _ url: String,
         receiver: (any ResponseReceiver)? = nil
-    ) throws(RegistryError) -> HTTPClientResponse {
+    ) async throws(RegistryError) -> HTTPClientResponse {
         guard url.hasPrefix(baseURL + "/") else {
-            let saved = authorization
-            authorization = nil
-            defer { authorization = saved }
-            return try exchange(
-                Exchange(method: "GET", target: url, headers: [:], body: nil, retry: true, receiver: receiver)
+            return try await exchange(
+                Exchange(method: "GET", target: url, headers: [:], body: nil, retry: true, receiver: receiver),
+                authorized: false
             )
         }
-        return try send(method: "GET", target: url, receiver: receiver)
+        return try await send(method: "GET", target: url, receiver: receiver)
     }
 
     /// One request as the session sends it, perhaps more than once.
@@ -133,13 +144,18 @@ final class RegistrySession {
         var headers: [String: String]
         var body: HTTPClientRequest.Body?
         var retry: Bool
-        var uploadProgress: ((Int64) -> Void)? = nil
+        var uploadProgress: (@Sendable (Int64) -> Void)? = nil
         var receiver: (any ResponseReceiver)? = nil
     }
 
-    private func exchange(_ exchange: Exchange) throws(RegistryError) -> HTTPClientResponse {
+    private func exchange(
+        _ exchange: Exchange,
+        authorized: Bool = true
+    ) async throws(RegistryError) -> HTTPClientResponse {
         var fields = exchange.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
-        if let authorization { fields.append((name: "Authorization", value: authorization)) }
+        if authorized, let authorization = state.withLock({ $0.authorization }) {
+            fields.append((name: "Authorization", value: authorization))
+        }
         let url = exchange.target.hasPrefix("/") ? baseURL + exchange.target : exchange.target
         // A large blob takes long even at a fair rate (1 MB/s here); the limit is for a registry that stopped answering.
         let bytes = (exchange.body?.count ?? 0) + (exchange.receiver?.expectedSize ?? 0)
@@ -147,35 +163,55 @@ final class RegistrySession {
         var request = HTTPClientRequest(method: exchange.method, url: url, headers: fields, timeout: timeout)
         request.body = exchange.body
         let receiver = exchange.receiver
-        var attempt = 0
+        let sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = receiver.map { receiver in
+            { @Sendable bytes in receiver.receive(bytes) }
+        }
+        let policy = exchange.retry ? retryPolicy : .none
+        var random = SystemRandomNumberGenerator()
+        var attempt = 1
+        var pause: Duration?
         while true {
-            do {
+            let outcome: RetryPolicy.Outcome
+            do throws(HTTPClientError) {
                 receiver?.restart()
-                let response = try client.send(
+                let response = try await client.execute(
                     request,
                     uploadProgress: exchange.uploadProgress,
-                    successfulBody: receiver.map { receiver in { receiver.receive($0) } }
+                    successfulBody: sink
                 )
-                guard exchange.retry, response.status >= 500, attempt < backoff.count else { return response }
+                outcome = .response(status: response.status, retryAfter: response.header("Retry-After"))
+                guard case .retry(let after) = policy.decision(after: outcome, attempt: attempt, using: &random)
+                else { return response }
+                pause = after
             } catch {
                 if let failure = receiver?.failure { throw failure }
-                guard exchange.retry, attempt < backoff.count else {
+                guard error.code != .cancelled else { throw .cancelled(registry, underlying: error) }
+                guard case .retry(let after) = policy.decision(after: .failure(error), attempt: attempt, using: &random)
+                else {
                     throw RegistryError(
-                        .unavailable,
-                        "cannot reach the registry: \(error.message); is it running, and is the address right?",
-                        context: registry
+                        error.code == .certificateRejected || error.code == .tls ? .tls : .unavailable,
+                        "cannot reach the registry: \(error.message)"
+                            + (error.isRetryable ? "; is it running, and is the address right?" : ""),
+                        context: registry,
+                        underlying: error
                     )
                 }
+                pause = after
             }
-            Thread.sleep(forTimeInterval: backoff[attempt] / .seconds(1))
+            do {
+                try await Task.sleep(for: pause ?? .zero)
+            } catch {
+                throw .cancelled(registry, underlying: error)
+            }
             attempt += 1
         }
     }
 
-    private func authenticate(challenge header: String?) throws(RegistryError) {
+    private func authenticate(challenge header: String?) async throws(RegistryError) {
         let challenges = AuthChallenge.parse(header ?? "")
         if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {
-            authorization = "Bearer \(try token(for: bearer))"
+            let token = try await token(for: bearer)
+            state.withLock { $0.authorization = "Bearer \(token)" }
         } else if challenges.contains(where: { $0.scheme == "basic" }) {
             guard let credentials else { throw noCredentials() }
             guard !credentials.credentials.isIdentityToken else {
@@ -187,7 +223,7 @@ final class RegistrySession {
                     remedy: .logIn(registry: registry)
                 )
             }
-            authorization = "Basic \(credentials.credentials.basicValue)"
+            state.withLock { $0.authorization = "Basic \(credentials.credentials.basicValue)" }
         } else {
             throw RegistryError(
                 .unauthorized,
@@ -200,7 +236,8 @@ final class RegistrySession {
     /// A token from the challenge's realm: for an identity token, by the OAuth2 refresh-token grant, as Docker
     /// does; otherwise by a `GET` with the credentials when there are any (anonymous otherwise, which public
     /// repositories allow for pulling).
-    private func token(for challenge: AuthChallenge) throws(RegistryError) -> String {
+    private func token(for challenge: AuthChallenge) async throws(RegistryError) -> String {
+        let scopes = self.scopes
         let request: HTTPClientRequest
         if let credentials, credentials.credentials.isIdentityToken {
             guard
@@ -227,10 +264,16 @@ final class RegistrySession {
             request = HTTPClientRequest(url: url, headers: headers, timeout: .seconds(60))
         }
         let response: HTTPClientResponse
-        do {
-            response = try client.send(request)
+        do throws(HTTPClientError) {
+            response = try await client.execute(request)
         } catch {
-            throw RegistryError(.unavailable, "cannot reach the token service: \(error.message)", context: registry)
+            guard error.code != .cancelled else { throw .cancelled(registry, underlying: error) }
+            throw RegistryError(
+                .unavailable,
+                "cannot reach the token service: \(error.message)",
+                context: registry,
+                underlying: error
+            )
         }
         guard response.status == 200 else {
             // OAuth answers a refresh token it does not know with 400 invalid_grant.
@@ -331,7 +374,10 @@ extension RegistryCredentials {
 }
 
 /// Where a session puts the body of a successful response as it arrives, such as a blob being written to a file.
-protocol ResponseReceiver: AnyObject {
+///
+/// The transfer's thread calls ``receive(_:)`` while the session awaits it, and the session calls the rest between
+/// transfers, so one receiver is never used from two places at once.
+protocol ResponseReceiver: AnyObject, Sendable {
     /// How many bytes the body should have, which sets how long the transfer may take.
     var expectedSize: Int64 { get }
     /// Drops what arrived so far: the request is being sent again.

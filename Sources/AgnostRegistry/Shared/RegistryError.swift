@@ -23,6 +23,10 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case credentials
         /// Reading or writing a local file failed.
         case fileSystem
+        /// The registry's TLS certificate does not verify, or TLS failed otherwise; a retry cannot help.
+        case tls
+        /// The task was cancelled (Ctrl-C, say) and the transfer stopped.
+        case cancelled
     }
 
     /// What the user can do about an error, for a front end to phrase in its own terms, such as a command to run.
@@ -38,12 +42,26 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
     /// The registry, reference or file the error is about.
     public let context: String?
     public let remedy: Remedy?
+    /// The error behind this one, such as the ``HTTPClientError`` of a connection that failed.
+    public let underlying: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, context: String? = nil, remedy: Remedy? = nil) {
+    public init(
+        _ code: Code,
+        _ message: String,
+        context: String? = nil,
+        remedy: Remedy? = nil,
+        underlying: (any Error & Sendable)? = nil
+    ) {
         self.code = code
         self.message = message
         self.context = context
         self.remedy = remedy
+        self.underlying = underlying
+    }
+
+    /// The transfer with `registry` stopped because its task was cancelled.
+    static func cancelled(_ registry: String, underlying: any Error & Sendable) -> RegistryError {
+        RegistryError(.cancelled, "the transfer was cancelled", context: registry, underlying: underlying)
     }
 
     public var description: String { context.map { "\($0): \(message)" } ?? message }

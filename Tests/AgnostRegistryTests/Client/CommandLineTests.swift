@@ -102,6 +102,59 @@ struct CommandLineTests {
         #expect(refused.standardError.contains("needs credentials and none were found"))
     }
 
+    @Test func ctrlCStopsAHungPushWithinASecondLeavesNothingHalfWrittenAndTheNextPushCompletes() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        // The network hangs in the middle of the first upload, as a push to a registry that stopped reading does.
+        let proxy = try CuttingProxy(upstreamPort: registry.port, stallAfter: 200_000)
+        defer { proxy.stop() }
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_CONFIG"] = "\(image.folder)/docker"
+        environment["XDG_CACHE_HOME"] = "\(image.folder)/xdg-cache"
+        let index = try Data(contentsOf: URL(fileURLWithPath: "\(image.layout)/index.json"))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.agnostFn)
+        process.arguments = ["push", "--from", "oci:\(image.layout):v1", "--image", "127.0.0.1:\(proxy.port)/stall:v1"]
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ProcessDeadline(process, after: .seconds(60))
+        let waitUntil = ContinuousClock.now + .seconds(30)
+        while proxy.forwardedToUpstream < 200_000 && ContinuousClock.now < waitUntil { usleep(20_000) }
+        try #require(proxy.forwardedToUpstream >= 200_000, "the push never reached the stall")
+        usleep(300_000)
+        #expect(process.isRunning, "the push is waiting on the hung connection")
+
+        let interrupted = ContinuousClock.now
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let stopping = ContinuousClock.now - interrupted
+        #expect(!deadline.cancel())
+        #expect(stopping < .seconds(1), "the push took \(stopping) to stop")
+        #expect(process.terminationStatus == 130)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(
+            message.contains(
+                "error: interrupted: the push stopped; nothing local was changed, and running the command again "
+                    + "finishes it"
+            ),
+            "\(message)"
+        )
+        #expect(!FileManager.default.fileExists(atPath: "\(image.folder)/xdg-cache/agnost-fn/blob-locations.json"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(image.layout)/index.json")) == index)
+
+        let again = try Self.agnost(
+            ["push", "--from", "oci:\(image.layout):v1", "--image", "\(registry.host)/stall:v1"],
+            environment: environment
+        )
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(again.standardOutput == "\(registry.host)/stall:v1@\(image.image.manifestDigest)\n")
+    }
+
     @Test func onATerminalBlobsShowBytesAndRateWhileTheyUpload() throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()

@@ -93,8 +93,8 @@ final class ImageFixture {
         tag: String = "v1",
         with pusher: ImagePusher = ImagePusher(),
         credentials: (credentials: RegistryCredentials, source: String)? = nil
-    ) throws -> ImageReference {
-        try pusher.push(
+    ) async throws -> ImageReference {
+        try await pusher.push(
             from: LayoutReference(transport: .layout, path: layout, tag: tag),
             to: try ImageReference(parsing: reference),
             plainHTTP: true,

@@ -9,7 +9,7 @@ import Testing
 
 /// Pulling what skopeo pushed, and choosing a platform from an index.
 struct ImagePullerTests {
-    @Test func anImageSkopeoPushedIsPulledWithTheSameManifestDigest() throws {
+    @Test func anImageSkopeoPushedIsPulledWithTheSameManifestDigest() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         try Tool.output(
@@ -20,7 +20,7 @@ struct ImagePullerTests {
             ]
         )
         let output = "\(image.folder)/pulled"
-        let digest = try ImagePuller().pull(
+        let digest = try await ImagePuller().pull(
             try ImageReference(parsing: "\(registry.host)/by-skopeo:v1"),
             into: LayoutReference(transport: .layout, path: output, tag: "stable"),
             platform: ImagePuller.hostPlatform,
@@ -35,7 +35,7 @@ struct ImagePullerTests {
         }
     }
 
-    @Test func aSecondPullFetchesNoBlobAndRecordsWhereTheBlobsAre() throws {
+    @Test func aSecondPullFetchesNoBlobAndRecordsWhereTheBlobsAre() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         try Tool.output(
@@ -51,7 +51,7 @@ struct ImagePullerTests {
         let platform = ImagePuller.hostPlatform
         let events = Outcomes()
         let progress = Events()
-        _ = try ImagePuller(
+        _ = try await ImagePuller(
             locations: locations,
             report: {
                 events.record($0); progress.record($0)
@@ -73,7 +73,7 @@ struct ImagePullerTests {
         }
 
         let again = Outcomes()
-        let digest = try ImagePuller(report: again.record).pull(
+        let digest = try await ImagePuller(report: again.record).pull(
             reference,
             into: output,
             platform: platform,
@@ -87,7 +87,7 @@ struct ImagePullerTests {
         #expect(second.contains("GET /v2/team/base/manifests/v1"))
     }
 
-    @Test func aBlobThatDoesNotMatchItsDigestIsRefusedAndLeavesNothing() throws {
+    @Test func aBlobThatDoesNotMatchItsDigestIsRefusedAndLeavesNothing() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         try Tool.output(
@@ -106,8 +106,8 @@ struct ImagePullerTests {
         try bytes.write(to: URL(fileURLWithPath: stored))
 
         let output = "\(image.folder)/pulled"
-        #expect {
-            try ImagePuller().pull(
+        await #expect {
+            try await ImagePuller().pull(
                 try ImageReference(parsing: "\(registry.host)/corrupt:v1"),
                 into: LayoutReference(transport: .layout, path: output),
                 platform: ImagePuller.hostPlatform,
@@ -124,10 +124,10 @@ struct ImagePullerTests {
         #expect(!blobs.contains { $0.contains("partial") }, "\(blobs)")
     }
 
-    @Test func aMissingRepositoryIsNamedUnknown() throws {
+    @Test func aMissingRepositoryIsNamedUnknown() async throws {
         let registry = try RegistryFixture()
-        #expect {
-            try ImagePuller().pull(
+        await #expect {
+            try await ImagePuller().pull(
                 try ImageReference(parsing: "\(registry.host)/nothing-here:v1"),
                 into: LayoutReference(transport: .layout, path: "/nonexistent/never-written"),
                 platform: ImagePuller.hostPlatform,

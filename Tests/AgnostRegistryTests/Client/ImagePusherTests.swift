@@ -15,11 +15,11 @@ struct ImagePusherTests {
         LayoutReference(transport: .layout, path: fixture.layout, tag: "v1")
     }
 
-    @Test func skopeoSeesOurDigestAndCopiesTheSameImageBack() throws {
+    @Test func skopeoSeesOurDigestAndCopiesTheSameImageBack() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let destination = try ImageReference(parsing: "\(registry.host)/team/probe:v1")
-        let pushed = try ImagePusher().push(
+        let pushed = try await ImagePusher().push(
             from: Self.source(image),
             to: destination,
             plainHTTP: true,
@@ -35,12 +35,12 @@ struct ImagePusherTests {
         #expect(try image.copiedBack(from: "\(registry.host)/team/probe:v1") == image.image.manifestDigest.description)
     }
 
-    @Test func aSecondPushSendsNoBlobBytes() throws {
+    @Test func aSecondPushSendsNoBlobBytes() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let destination = try ImageReference(parsing: "\(registry.host)/probe:v1")
         let outcomes = Outcomes()
-        _ = try ImagePusher(report: outcomes.record).push(
+        _ = try await ImagePusher(report: outcomes.record).push(
             from: Self.source(image),
             to: destination,
             plainHTTP: true,
@@ -51,7 +51,7 @@ struct ImagePusherTests {
         #expect(outcomes.all == [.uploaded, .uploaded, .uploaded])
 
         let again = Outcomes()
-        _ = try ImagePusher(report: again.record).push(
+        _ = try await ImagePusher(report: again.record).push(
             from: Self.source(image),
             to: destination,
             plainHTTP: true,
@@ -66,23 +66,23 @@ struct ImagePusherTests {
         #expect(again.all == [.present, .present, .present])
     }
 
-    @Test func aBlobLargerThanTheChunkSizeGoesInPatchChunks() throws {
+    @Test func aBlobLargerThanTheChunkSizeGoesInPatchChunks() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let system = try #require(image.image.manifest.layers.first)
         let chunk: Int64 = 256 << 10
         #expect(system.size > 3 * chunk, "the system layer must span several chunks")
-        _ = try image.push(to: "\(registry.host)/chunked:v1", with: ImagePusher(chunkSize: chunk))
+        _ = try await image.push(to: "\(registry.host)/chunked:v1", with: ImagePusher(chunkSize: chunk))
         let patches = registry.requests.filter { $0.hasPrefix("PATCH /v2/chunked/blobs/uploads/") }
         #expect(patches.count == Int((system.size + chunk - 1) / chunk))
         #expect(try image.copiedBack(from: "\(registry.host)/chunked:v1") == image.image.manifestDigest.description)
     }
 
-    @Test func htpasswdAuthAcceptsTheRightPasswordAndNamesTheCredentialsOfAWrongOne() throws {
+    @Test func htpasswdAuthAcceptsTheRightPasswordAndNamesTheCredentialsOfAWrongOne() async throws {
         let registry = try RegistryFixture(users: ["alice": "correct horse"])
         let image = try ImageFixture()
         let destination = try ImageReference(parsing: "\(registry.host)/private:v1")
-        let pushed = try ImagePusher().push(
+        let pushed = try await ImagePusher().push(
             from: Self.source(image),
             to: destination,
             plainHTTP: true,
@@ -90,8 +90,8 @@ struct ImagePusherTests {
         )
         #expect(pushed.digest == image.image.manifestDigest)
 
-        #expect {
-            try ImagePusher().push(
+        await #expect {
+            try await ImagePusher().push(
                 from: Self.source(image),
                 to: destination,
                 plainHTTP: true,
@@ -105,8 +105,8 @@ struct ImagePusherTests {
                 && error?.message.contains("user alice from auths in /tmp/config.json") == true
                 && error?.description.contains("wrong battery") == false
         }
-        #expect {
-            try ImagePusher().push(from: Self.source(image), to: destination, plainHTTP: true, credentials: nil)
+        await #expect {
+            try await ImagePusher().push(from: Self.source(image), to: destination, plainHTTP: true, credentials: nil)
         } throws: { error in
             let error = error as? RegistryError
             return error?.message.contains("none were found; log in to it first") == true
@@ -114,18 +114,18 @@ struct ImagePusherTests {
         }
     }
 
-    @Test func bearerTokensFromTheRegistrysIssuerPushAndAWrongPasswordIsRefused() throws {
+    @Test func bearerTokensFromTheRegistrysIssuerPushAndAWrongPasswordIsRefused() async throws {
         let registry = try RegistryFixture(users: ["carol": "token pass"], tokenAuth: true)
         let image = try ImageFixture()
         let destination = try ImageReference(parsing: "\(registry.host)/tokened:v1")
-        let pushed = try ImagePusher().push(
+        let pushed = try await ImagePusher().push(
             from: Self.source(image),
             to: destination,
             plainHTTP: true,
             credentials: (RegistryCredentials(username: "carol", secret: "token pass"), "a test")
         )
         #expect(pushed.digest == image.image.manifestDigest)
-        let pulled = try ImagePuller().pull(
+        let pulled = try await ImagePuller().pull(
             destination,
             into: LayoutReference(transport: .layout, path: "\(image.folder)/pulled-with-token"),
             platform: ImagePuller.hostPlatform,
@@ -133,8 +133,8 @@ struct ImagePusherTests {
             credentials: (RegistryCredentials(username: "carol", secret: "token pass"), "a test")
         )
         #expect(pulled == image.image.manifestDigest)
-        #expect {
-            try ImagePusher().push(
+        await #expect {
+            try await ImagePusher().push(
                 from: Self.source(image),
                 to: destination,
                 plainHTTP: true,
@@ -151,19 +151,19 @@ struct ImagePusherTests {
     }
 
     @Test(arguments: [false, true])
-    func aBlobSeenInAnotherRepositoryIsMountedNotUploaded(tokenAuth: Bool) throws {
+    func aBlobSeenInAnotherRepositoryIsMountedNotUploaded(tokenAuth: Bool) async throws {
         let registry = try RegistryFixture(users: tokenAuth ? ["erin": "pw"] : [:], tokenAuth: tokenAuth)
         let credentials = tokenAuth ? (RegistryCredentials(username: "erin", secret: "pw"), "a test") : nil
         let image = try ImageFixture()
         let locations = BlobLocationCache(file: nil)
-        _ = try image.push(
+        _ = try await image.push(
             to: "\(registry.host)/team/base:v1",
             with: ImagePusher(locations: locations),
             credentials: credentials
         )
         let first = registry.requests.count
         let outcomes = Outcomes()
-        let pushed = try image.push(
+        let pushed = try await image.push(
             to: "\(registry.host)/team/app:v1",
             with: ImagePusher(locations: locations, report: outcomes.record),
             credentials: credentials
@@ -182,7 +182,7 @@ struct ImagePusherTests {
         )
     }
 
-    @Test func aStaleLocationFallsBackToAnUpload() throws {
+    @Test func aStaleLocationFallsBackToAnUpload() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let locations = BlobLocationCache(file: nil)
@@ -190,7 +190,7 @@ struct ImagePusherTests {
             locations.record(layer.digestValue, registry: registry.host, repository: "gone")
         }
         let outcomes = Outcomes()
-        let pushed = try image.push(
+        let pushed = try await image.push(
             to: "\(registry.host)/fresh:v1",
             with: ImagePusher(locations: locations, report: outcomes.record)
         )
@@ -199,7 +199,7 @@ struct ImagePusherTests {
         #expect(registry.requests.filter { $0.contains("&from=gone") }.count == 2)
     }
 
-    @Test func credentialsThatMayNotReadTheMountSourceUploadInstead() throws {
+    @Test func credentialsThatMayNotReadTheMountSourceUploadInstead() async throws {
         let registry = try RegistryFixture(
             users: ["ivan": "pw", "judy": "pw"],
             tokenAuth: true,
@@ -207,13 +207,13 @@ struct ImagePusherTests {
         )
         let image = try ImageFixture()
         let locations = BlobLocationCache(file: nil)
-        _ = try image.push(
+        _ = try await image.push(
             to: "\(registry.host)/team/base:v1",
             with: ImagePusher(locations: locations),
             credentials: (RegistryCredentials(username: "ivan", secret: "pw"), "a test")
         )
         let outcomes = Outcomes()
-        let pushed = try image.push(
+        let pushed = try await image.push(
             to: "\(registry.host)/judy/app:v1",
             with: ImagePusher(locations: locations, report: outcomes.record),
             credentials: (RegistryCredentials(username: "judy", secret: "pw"), "a test")
@@ -221,7 +221,7 @@ struct ImagePusherTests {
         #expect(pushed.digest == image.image.manifestDigest)
         #expect(outcomes.all == [.uploaded, .uploaded, .uploaded])
         #expect(registry.requests.contains { $0.hasPrefix("POST /v2/judy/app/blobs/uploads/?mount=") })
-        let pulled = try ImagePuller().pull(
+        let pulled = try await ImagePuller().pull(
             try ImageReference(parsing: "\(registry.host)/judy/app:v1"),
             into: LayoutReference(transport: .layout, path: "\(image.folder)/judy"),
             platform: ImagePuller.hostPlatform,
@@ -231,12 +231,12 @@ struct ImagePusherTests {
         #expect(pulled == image.image.manifestDigest)
     }
 
-    @Test func progressIsReportedForEveryUploadedBlobUpToItsSize() throws {
+    @Test func progressIsReportedForEveryUploadedBlobUpToItsSize() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let events = Events()
         let chunk: Int64 = 256 << 10
-        _ = try image.push(
+        _ = try await image.push(
             to: "\(registry.host)/progress:v1",
             with: ImagePusher(chunkSize: chunk, report: events.record)
         )
@@ -251,7 +251,7 @@ struct ImagePusherTests {
         #expect(events.progress(of: system.digestValue).count >= Int((system.size + chunk - 1) / chunk))
     }
 
-    @Test func aManifestTheRegistryRejectsNamesItsReason() throws {
+    @Test func aManifestTheRegistryRejectsNamesItsReason() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         // A Docker media type inside an OCI manifest: the registry refuses the mismatch.
@@ -269,8 +269,8 @@ struct ImagePusherTests {
                 annotations: entry.annotations
             )
         )
-        #expect {
-            try image.push(to: "\(registry.host)/invalid:v1")
+        await #expect {
+            try await image.push(to: "\(registry.host)/invalid:v1")
         } throws: { error in
             let error = error as? RegistryError
             return error?.code == .invalidContent && error?.context == "\(registry.host)/invalid:v1"
@@ -279,11 +279,11 @@ struct ImagePusherTests {
         }
     }
 
-    @Test func aTokenThatGrantsOnlyPullIsDeniedNamingTheUserAndScope() throws {
+    @Test func aTokenThatGrantsOnlyPullIsDeniedNamingTheUserAndScope() async throws {
         let registry = try RegistryFixture(users: ["frank": "pw"], tokenAuth: true, pullOnly: ["frank"])
         let image = try ImageFixture()
-        #expect {
-            try image.push(
+        await #expect {
+            try await image.push(
                 to: "\(registry.host)/readonly:v1",
                 credentials: (RegistryCredentials(username: "frank", secret: "pw"), "auths in config.json")
             )
@@ -296,19 +296,19 @@ struct ImagePusherTests {
         }
     }
 
-    @Test func anIdentityTokenIsExchangedThroughTheRefreshGrant() throws {
+    @Test func anIdentityTokenIsExchangedThroughTheRefreshGrant() async throws {
         let registry = try RegistryFixture(users: [:], tokenAuth: true, identityTokens: ["refresh-123": "gina"])
         let image = try ImageFixture()
         let identity = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "refresh-123")
-        let pushed = try image.push(
+        let pushed = try await image.push(
             to: "\(registry.host)/identity:v1",
             credentials: (identity, "credential helper docker-credential-desktop")
         )
         #expect(pushed.digest == image.image.manifestDigest)
 
         let stale = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "refresh-old")
-        #expect {
-            try image.push(
+        await #expect {
+            try await image.push(
                 to: "\(registry.host)/identity:v1",
                 credentials: (stale, "credential helper docker-credential-desktop")
             )
@@ -320,12 +320,12 @@ struct ImagePusherTests {
         }
     }
 
-    @Test func anIdentityTokenForABasicAuthRegistrySaysToLogInWithAPassword() throws {
+    @Test func anIdentityTokenForABasicAuthRegistrySaysToLogInWithAPassword() async throws {
         let registry = try RegistryFixture(users: ["alice": "pw"])
         let image = try ImageFixture()
         let identity = RegistryCredentials(username: RegistryCredentials.identityTokenUsername, secret: "secret-token")
-        #expect {
-            try image.push(to: "\(registry.host)/identity:v1", credentials: (identity, "auths in config.json"))
+        await #expect {
+            try await image.push(to: "\(registry.host)/identity:v1", credentials: (identity, "auths in config.json"))
         } throws: { error in
             let error = error as? RegistryError
             return error?.code == .unauthorized && error?.message.contains("are an identity token") == true
@@ -334,11 +334,11 @@ struct ImagePusherTests {
         }
     }
 
-    @Test func aMultiPlatformIndexGoesAfterItsManifestsAndComesBackWhole() throws {
+    @Test func aMultiPlatformIndexGoesAfterItsManifestsAndComesBackWhole() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let (index, arm64) = try image.addMultiPlatformIndex(tag: "multi")
-        let pushed = try image.push(to: "\(registry.host)/multi:v1", tag: "multi")
+        let pushed = try await image.push(to: "\(registry.host)/multi:v1", tag: "multi")
         #expect(pushed.digest == index)
         let manifests = registry.requests.filter { $0.hasPrefix("PUT /v2/multi/manifests/") }
         #expect(
@@ -360,7 +360,7 @@ struct ImagePusherTests {
             ]
         )
         #expect(try ImageLayout(directory: copy).entry(tag: "all").digest == index.description)
-        let pulled = try ImagePuller().pull(
+        let pulled = try await ImagePuller().pull(
             try ImageReference(parsing: "\(registry.host)/multi:v1"),
             into: LayoutReference(transport: .layout, path: "\(image.folder)/arm64"),
             platform: Platform(architecture: "arm64", os: "linux"),
@@ -370,12 +370,12 @@ struct ImagePusherTests {
         #expect(pulled == arm64)
     }
 
-    @Test func aRegistryThatIsNotThereIsNamed() throws {
+    @Test func aRegistryThatIsNotThereIsNamed() async throws {
         let image = try ImageFixture()
         let closed = try ClosedPort()
         let port = closed.port
-        #expect {
-            try image.push(to: "127.0.0.1:\(port)/probe:v1")
+        await #expect {
+            try await image.push(to: "127.0.0.1:\(port)/probe:v1")
         } throws: { error in
             let error = error as? RegistryError
             return error?.code == .unavailable && error?.context == "127.0.0.1:\(port)"

@@ -8,7 +8,7 @@ import Testing
 
 /// A push through a proxy that drops the connection in the middle of a chunk, as a flaky network does.
 struct PushRecoveryTests {
-    @Test func aConnectionCutMidChunkRecoversAndTheImageArrivesIntact() throws {
+    @Test func aConnectionCutMidChunkRecoversAndTheImageArrivesIntact() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let chunk: Int64 = 256 << 10
@@ -19,7 +19,7 @@ struct PushRecoveryTests {
         defer { proxy.stop() }
         let destination = try ImageReference(parsing: "127.0.0.1:\(proxy.port)/flaky:v1")
 
-        let pushed = try ImagePusher(chunkSize: chunk).push(
+        let pushed = try await ImagePusher(chunkSize: chunk).push(
             from: LayoutReference(transport: .layout, path: image.layout, tag: "v1"),
             to: destination,
             plainHTTP: true,
@@ -40,7 +40,7 @@ struct PushRecoveryTests {
         #expect(try image.copiedBack(from: "\(registry.host)/flaky:v1") == image.image.manifestDigest.description)
     }
 
-    @Test func aReplyCutAfterAChunkArrivedAsksTheSessionAndStartsTheBlobOverWhenTheRegistryDroppedIt() throws {
+    @Test func aReplyCutAfterAChunkArrivedAsksTheSessionAndStartsTheBlobOverWhenTheRegistryDroppedIt() async throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
         let chunk: Int64 = 256 << 10
@@ -49,7 +49,10 @@ struct PushRecoveryTests {
         let proxy = try CuttingProxy(upstreamPort: registry.port, cutReplyAfter: chunk * 3 / 2 + 20_000)
         defer { proxy.stop() }
 
-        let pushed = try image.push(to: "127.0.0.1:\(proxy.port)/replycut:v1", with: ImagePusher(chunkSize: chunk))
+        let pushed = try await image.push(
+            to: "127.0.0.1:\(proxy.port)/replycut:v1",
+            with: ImagePusher(chunkSize: chunk)
+        )
 
         #expect(proxy.cuts == 1)
         #expect(pushed.digest == image.image.manifestDigest)
