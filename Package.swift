@@ -79,8 +79,11 @@ let package = Package(
             dependencies: ["AgnostCompiler", "AgnostSpec"],
             exclude: ["Golden"]
         ),
-        .testTarget(name: "AgnostHTTPTests", dependencies: ["AgnostHTTP"], exclude: ["Fixtures"]),
-        .testTarget(name: "AgnostOCITests", dependencies: ["AgnostOCI", .product(name: "AgnostDigest", package: "runtime")]),
+        .testTarget(name: "AgnostHTTPTests", dependencies: ["AgnostHTTP", "AgnostTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "AgnostOCITests",
+            dependencies: ["AgnostOCI", .product(name: "AgnostDigest", package: "runtime")]
+        ),
         .testTarget(
             name: "AgnostImageTests",
             dependencies: ["AgnostImage", "AgnostOCI", "AgnostTestSupport"],

@@ -71,9 +71,11 @@ final class BackgroundProcess: @unchecked Sendable {
     let process = Process()
     private let lines = LockedLines()
 
+    /// Starts the server, which the kernel kills should this test process die first (setpriv's parent-death
+    /// signal, kept across the exec of `agnost-fn run` into the server), so that no server outlives a crashed run.
     init(_ executable: String, _ arguments: [String] = [], environment: [String: String]) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--pdeathsig", "KILL", "--", executable] + arguments
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output

@@ -1,4 +1,5 @@
 import AgnostHTTP
+import AgnostTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -142,7 +143,8 @@ private final class Received: Sendable {
     }
 
     @Test func aRefusedConnectionKeepsItsCauseAndIsRetriedUntilTheAttemptsRunOut() async throws {
-        let port = try closedPort()
+        let closed = try ClosedPort()
+        let port = closed.port
         let client = try HTTPClient()
         var attempts = 0
         var pauses: [Duration] = []

@@ -1,4 +1,5 @@
 import AgnostHTTP
+import AgnostTestSupport
 import Foundation
 import Testing
 
@@ -186,7 +187,8 @@ import Testing
     }
 
     @Test func aRefusedConnectionSaysSo() throws {
-        let port = try closedPort()
+        let closed = try ClosedPort()
+        let port = closed.port
         let error = #expect(throws: HTTPClientError.self) {
             try HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/x"))
         }

@@ -84,23 +84,6 @@ func withTestServer<T>(
     return try await body(process.server)
 }
 
-/// A local TCP port that nothing listens on: one the system handed out for binding, closed again.
-func closedPort() throws -> Int {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-        "python3", "-c",
-        "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()",
-    ]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let line = readLine(from: output.fileHandleForReading)
-    process.waitUntilExit()
-    guard let port = Int(line) else { throw FixtureError(description: "no free port but \"\(line)\"") }
-    return port
-}
-
 private func readLine(from handle: FileHandle) -> String {
     var bytes: [UInt8] = []
     while !bytes.contains(UInt8(ascii: "\n")) {

@@ -102,6 +102,43 @@ struct CommandLineTests {
         #expect(refused.standardError.contains("needs credentials and none were found"))
     }
 
+    @Test func pullWritesTheImageIntoALayoutAndPrintsItPinned() throws {
+        let registry = try RegistryFixture()
+        let image = try ImageFixture()
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_CONFIG"] = "\(image.folder)/docker"
+        environment["XDG_CACHE_HOME"] = "\(image.folder)/xdg-cache"
+        let pushed = try Self.agnost(
+            ["push", "--from", "oci:\(image.layout):v1", "--image", "\(registry.host)/cli/pulled:v1"],
+            environment: environment
+        )
+        try #require(pushed.status == 0, "\(pushed.standardError)")
+
+        let output = "\(image.folder)/pulled"
+        let pull = try Self.agnost(
+            ["pull", "\(registry.host)/cli/pulled:v1", "--output", "oci:\(output):stable"],
+            environment: environment
+        )
+        #expect(pull.status == 0, "\(pull.standardError)")
+        #expect(pull.standardOutput == "\(registry.host)/cli/pulled:v1@\(image.image.manifestDigest)\n")
+        #expect(pull.standardError.contains("pulled \(registry.host)/cli/pulled:v1 into oci:\(output):stable"))
+        let inspected = try Tool.output("/usr/bin/skopeo", ["inspect", "oci:\(output):stable"])
+        #expect(inspected.contains("\"Digest\": \"\(image.image.manifestDigest)\""), "\(inspected)")
+
+        let missing = try Self.agnost(
+            ["pull", "\(registry.host)/cli/none:v1", "--output", "oci:\(image.folder)/none"],
+            environment: environment
+        )
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("error: \(registry.host)/cli/none:v1: fetching manifest v1"))
+        let wrongPlatform = try Self.agnost(
+            ["pull", "\(registry.host)/cli/pulled:v1", "--output", "oci:\(output)", "--platform", "linux"],
+            environment: environment
+        )
+        #expect(wrongPlatform.status != 0)
+        #expect(wrongPlatform.standardError.contains("--platform 'linux' is not os/arch[/variant]"))
+    }
+
     @Test func ctrlCStopsAHungPushWithinASecondLeavesNothingHalfWrittenAndTheNextPushCompletes() throws {
         let registry = try RegistryFixture()
         let image = try ImageFixture()
