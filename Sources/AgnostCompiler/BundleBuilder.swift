@@ -38,10 +38,18 @@ public struct BuildResult: Sendable {
 /// ```
 public struct BundleBuilder: Sendable {
     public let verbose: Bool
+    private let runtime: RuntimeMirror?
     private let report: @Sendable (BuildEvent) -> Void
 
-    public init(verbose: Bool = false, report: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
+    /// - Parameter runtime: where a project that names the runtime by ``RuntimeRepository/url`` gets it; nil for
+    ///   the installation of the running executable, with the user's cache.
+    public init(
+        verbose: Bool = false,
+        runtime: RuntimeMirror? = nil,
+        report: @escaping @Sendable (BuildEvent) -> Void = { _ in }
+    ) {
         self.verbose = verbose
+        self.runtime = runtime
         self.report = report
     }
 
@@ -69,10 +77,11 @@ public struct BundleBuilder: Sendable {
             }
             return try PackageInspector.handlerPackage(manifestJSON: Data(dump.output.utf8), directory: paths.project)
         }
+        let runtimeSources = try runtimeSources(for: handlerPackage.runtime, paths: paths)
         let toolchain = try Self.toolchainVersion()
         let inputDigest = try InputDigest.compute(
             project: paths.project,
-            runtime: URL(fileURLWithPath: handlerPackage.runtimePath),
+            runtime: runtimeSources,
             configuration: configuration,
             toolchain: toolchain
         )
@@ -133,6 +142,27 @@ public struct BundleBuilder: Sendable {
             )
         }
         return (spec, SHA256.hash(bytes).description, result.diagnostics.filter { $0.severity != .error })
+    }
+
+    /// The runtime's sources. A runtime named by its URL is mirrored to this installation's repository, in the
+    /// generated package (whose root decides for the handler package too) and in the project, for its own
+    /// `swift test`; both are rewritten on every build, so a moved or upgraded installation takes effect.
+    private func runtimeSources(for dependency: RuntimeDependency, paths: ProjectPaths) throws(CompilerError) -> URL {
+        switch dependency {
+        case .path(let path):
+            return URL(fileURLWithPath: path)
+        case .repository:
+            let runtime: RuntimeMirror
+            if let configured = self.runtime {
+                runtime = configured
+            } else {
+                runtime = try RuntimeMirror(layout: ToolchainLayout.locate())
+            }
+            let repository = try runtime.repository()
+            try repository.mirror(into: paths.generated)
+            try repository.mirror(into: paths.project)
+            return runtime.sources
+        }
     }
 
     private func compile(

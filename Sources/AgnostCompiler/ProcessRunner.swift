@@ -8,15 +8,20 @@ enum ProcessRunner {
     }
 
     /// - Parameter arguments: the command and its arguments, looked up on `PATH`.
+    /// - Parameter environment: variables set over this process's own.
     static func run(
         _ arguments: [String],
         in directory: URL? = nil,
+        environment: [String: String] = [:],
         onOutput: ((String) -> Void)? = nil
     ) throws(CompilerError) -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, set in set }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
