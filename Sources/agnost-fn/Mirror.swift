@@ -4,7 +4,7 @@ import Foundation
 
 struct Mirror: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Point the project's SwiftPM at this installation's runtime, so swift build and swift test work in it.",
+        abstract: "Point the project's SwiftPM at this installation's runtime, for swift build and swift test.",
         discussion: """
             init, build and run do this as well; a fresh clone needs it once before swift test. It writes the mirror \
             of the runtime's URL into .swiftpm/configuration/mirrors.json, which is specific to this machine and \
