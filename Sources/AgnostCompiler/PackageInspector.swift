@@ -45,7 +45,8 @@ public enum PackageInspector {
         switch dependency {
         case .path(let path):
             runtime = .path(path)
-        case .url(let url) where url == RuntimeRepository.url:
+        // SwiftPM reports a mirrored dependency at its mirror: the repository agnost-fn wrote the mirror for.
+        case .url(let url) where url == RuntimeRepository.url || RuntimeRepository.isLaidOut(at: url):
             runtime = .repository
         case .url(let url):
             throw CompilerError(

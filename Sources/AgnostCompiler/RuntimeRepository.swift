@@ -62,6 +62,13 @@ public struct RuntimeRepository: Sendable, Hashable {
         return RuntimeRepository(location: location, revision: revision)
     }
 
+    /// Whether `location` is where ``prepare(sources:cache:)`` lays repositories out, in any cache.
+    static func isLaidOut(at location: String) -> Bool {
+        let components = URL(fileURLWithPath: location).standardizedFileURL.pathComponents
+        return location.hasPrefix("/") && components.suffix(3).first == "runtime"
+            && components.last == "\(identity).git"
+    }
+
     /// The commit a complete repository tags; nil when there is none yet.
     private static func taggedRevision(_ location: URL) -> String? {
         let tag = location.appendingPathComponent("refs/tags/\(version)")

@@ -56,6 +56,19 @@ struct PackageInspectorTests {
         #expect(package.runtimeIdentity == "agnost-runtime")
     }
 
+    @Test func aMirroredRuntimeIsReportedAtItsRepositoryAndStillRecognized() throws {
+        let package = try PackageInspector.handlerPackage(
+            manifestJSON: manifest(
+                products: library,
+                dependencies: #"{"sourceControl": [{"identity": "agnost-runtime", "location": {"local": "#
+                    + #"["/home/ada/.cache/agnost-fn/runtime/0123456789abcdef/agnost-runtime.git"]}}]}"#,
+                targetDependencies: #"{"product": ["AgnostRuntime", "agnost-runtime", null, null]}"#
+            ),
+            directory: folder
+        )
+        #expect(package.runtime == .repository)
+    }
+
     @Test func aRuntimeFromAnotherAddressIsRefused() {
         let error = #expect(throws: CompilerError.self) {
             try PackageInspector.handlerPackage(

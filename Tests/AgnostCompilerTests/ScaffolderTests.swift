@@ -360,6 +360,20 @@ struct RuntimeRepositoryTests {
         #expect(ResolvedFile.repinning(RuntimeRepository.url, to: new, version: "0.1.0", in: Data("nope".utf8)) == nil)
     }
 
+    @Test func theGeneratedPackageNamesTheRuntimeAsTheHandlerPackageDoes() throws {
+        var package = GoldenFileTests.package
+        package.runtimeIdentity = "runtime"
+        package.runtime = .path("/src/agnost-fn/runtime")
+        let manifest = try #require(
+            ServerPackageRenderer.render(try GoldenFileTests.plan(), package: package).first {
+                $0.path == "Package.swift"
+            }
+        )
+        #expect(manifest.contents.contains(#"        .package(path: "/src/agnost-fn/runtime"),"#))
+        #expect(manifest.contents.contains(#".product(name: "AgnostRuntime", package: "runtime")"#))
+        #expect(!manifest.contents.contains("url:"))
+    }
+
     @Test func mirroringIntoAPackageWritesTheMirrorAndRepinsAStalePin() throws {
         defer { try? FileManager.default.removeItem(at: workspace) }
         let repository = try RuntimeRepository.prepare(
