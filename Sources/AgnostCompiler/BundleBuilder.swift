@@ -41,10 +41,18 @@ public struct BundleBuilder: Sendable {
     /// How long `swift build` may take before it is stopped and the build fails: long enough for a first release
     /// build on a small machine, short of hanging forever.
     public var buildTimeout: Duration = .seconds(3600)
+    private let runtime: RuntimeMirror?
     private let report: @Sendable (BuildEvent) -> Void
 
-    public init(verbose: Bool = false, report: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
+    /// - Parameter runtime: where a project that names the runtime by ``RuntimeRepository/url`` gets it; nil for
+    ///   the installation of the running executable, with the user's cache.
+    public init(
+        verbose: Bool = false,
+        runtime: RuntimeMirror? = nil,
+        report: @escaping @Sendable (BuildEvent) -> Void = { _ in }
+    ) {
         self.verbose = verbose
+        self.runtime = runtime
         self.report = report
     }
 
@@ -75,11 +83,12 @@ public struct BundleBuilder: Sendable {
             }
             return try PackageInspector.handlerPackage(manifestJSON: Data(dump.output.utf8), directory: paths.project)
         }
+        let runtimeSources = try runtimeSources(for: handlerPackage.runtime, paths: paths)
         let toolchain = try Self.toolchainVersion()
         let inputDigest = try InputDigest.compute(
             specDigest: checked.digest,
             project: paths.project,
-            runtime: URL(fileURLWithPath: handlerPackage.runtimePath),
+            runtime: runtimeSources,
             configuration: configuration,
             toolchain: toolchain
         )
@@ -136,6 +145,27 @@ public struct BundleBuilder: Sendable {
             )
         }
         return (spec, SHA256.hash(result.source.utf8).description, result.diagnostics.filter { $0.severity != .error })
+    }
+
+    /// The runtime's sources. A runtime named by its URL is mirrored to this installation's repository, in the
+    /// generated package (whose root decides for the handler package too) and in the project, for its own
+    /// `swift test`; both are rewritten on every build, so a moved or upgraded installation takes effect.
+    private func runtimeSources(for dependency: RuntimeDependency, paths: ProjectPaths) throws(CompilerError) -> URL {
+        switch dependency {
+        case .path(let path):
+            return URL(fileURLWithPath: path)
+        case .repository:
+            let runtime: RuntimeMirror
+            if let configured = self.runtime {
+                runtime = configured
+            } else {
+                runtime = try RuntimeMirror(layout: ToolchainLayout.locate())
+            }
+            let repository = try runtime.repository()
+            try repository.mirror(into: paths.generated)
+            try repository.mirror(into: paths.project)
+            return runtime.sources
+        }
     }
 
     private func compile(

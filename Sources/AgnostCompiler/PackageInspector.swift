@@ -31,15 +31,29 @@ public enum PackageInspector {
             $0.name == "AgnostRuntime"
         }?.package
         guard let runtimeIdentity,
-            let runtime = manifest.dependencies.lazy.compactMap({ $0.fileSystem?.first }).first(where: {
-                $0.identity == runtimeIdentity
-            })
+            let dependency = manifest.dependencies.lazy.compactMap({ $0.runtime(identity: runtimeIdentity) }).first
         else {
             throw CompilerError(
                 .invalidPackage,
-                "the handler library '\(library.name)' does not depend on AgnostRuntime by path; add "
-                    + "`.package(path: \"<agnost-fn>/runtime\")` to Package.swift and "
-                    + "`.product(name: \"AgnostRuntime\", package: \"runtime\")` to the target's dependencies"
+                "the handler library '\(library.name)' does not depend on AgnostRuntime; add "
+                    + "`.package(url: \"\(RuntimeRepository.url)\", from: \"\(RuntimeRepository.version)\")` to "
+                    + "Package.swift and `.product(name: \"AgnostRuntime\", package: \"\(RuntimeRepository.identity)\")` "
+                    + "to the target's dependencies"
+            )
+        }
+        let runtime: RuntimeDependency
+        switch dependency {
+        case .path(let path):
+            runtime = .path(path)
+        // SwiftPM reports a mirrored dependency at its mirror: the repository agnost-fn wrote the mirror for.
+        case .url(let url) where url == RuntimeRepository.url || RuntimeRepository.isLaidOut(at: url):
+            runtime = .repository
+        case .url(let url):
+            throw CompilerError(
+                .invalidPackage,
+                "Package.swift fetches AgnostRuntime from \(url); the runtime comes with agnost-fn, so name it "
+                    + "`.package(url: \"\(RuntimeRepository.url)\", from: \"\(RuntimeRepository.version)\")`, or "
+                    + "`.package(path:)` for a runtime checkout"
             )
         }
         return HandlerPackage(
@@ -47,7 +61,7 @@ public enum PackageInspector {
             product: library.name,
             modules: library.targets,
             runtimeIdentity: runtimeIdentity,
-            runtimePath: runtime.path
+            runtime: runtime
         )
     }
 }
@@ -86,12 +100,39 @@ private struct DumpedManifest: Decodable {
     }
 
     struct PackageDependency: Decodable {
+        enum Location {
+            case path(String)
+            case url(String)
+        }
+
         struct FileSystem: Decodable {
             let identity: String
             let path: String
         }
 
+        /// `{"identity": …, "location": {"remote": [{"urlString": …}]}}`, or `{"local": [path]}` for a git folder.
+        struct SourceControl: Decodable {
+            struct Location: Decodable {
+                struct Remote: Decodable {
+                    let urlString: String
+                }
+
+                let remote: [Remote]?
+                let local: [String]?
+            }
+
+            let identity: String
+            let location: Location
+        }
+
         let fileSystem: [FileSystem]?
+        let sourceControl: [SourceControl]?
+
+        func runtime(identity: String) -> Location? {
+            if let path = fileSystem?.first(where: { $0.identity == identity }) { return .path(path.path) }
+            guard let repository = sourceControl?.first(where: { $0.identity == identity }) else { return nil }
+            return (repository.location.remote?.first?.urlString ?? repository.location.local?.first).map(Location.url)
+        }
     }
 
     let products: [Product]

@@ -25,9 +25,11 @@ enum ProcessRunner {
     /// - Parameters:
     ///   - arguments: the command and its arguments, looked up on `PATH`.
     ///   - directory: where it runs; this process's directory when nil.
+    ///   - environment: variables set over this process's own.
     static func run(
         _ arguments: [String],
         in directory: URL? = nil,
+        environment: [String: String] = [:],
         deadline: Deadline = .quick,
         onOutput: ((String) -> Void)? = nil
     ) throws(CompilerError) -> Outcome {
@@ -38,7 +40,7 @@ enum ProcessRunner {
         }
         let child: pid_t
         do {
-            child = try spawn(arguments, in: directory, output: pipe[1])
+            child = try spawn(arguments, in: directory, environment: environment, output: pipe[1])
         } catch {
             close(pipe[0])
             close(pipe[1])
@@ -86,7 +88,12 @@ enum ProcessRunner {
     }
 
     /// Starts `arguments` with stdin from `/dev/null` and stdout and stderr on `output`.
-    private static func spawn(_ arguments: [String], in directory: URL?, output: Int32) throws(SpawnError) -> pid_t {
+    private static func spawn(
+        _ arguments: [String],
+        in directory: URL?,
+        environment: [String: String],
+        output: Int32
+    ) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -112,7 +119,15 @@ enum ProcessRunner {
         let argv = command.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
-        let result = posix_spawnp(&child, command[0], &actions, &attributes, argv, environ)
+        let result: Int32
+        if environment.isEmpty {
+            result = posix_spawnp(&child, command[0], &actions, &attributes, argv, environ)
+        } else {
+            let merged = ProcessInfo.processInfo.environment.merging(environment) { _, set in set }
+            let envp = merged.map { strdup("\($0)=\($1)") } + [nil]
+            defer { envp.forEach { free($0) } }
+            result = posix_spawnp(&child, command[0], &actions, &attributes, argv, envp)
+        }
         guard result == 0 else { throw SpawnError(message: String(cString: strerror(result))) }
         return child
     }

@@ -8,21 +8,25 @@ public struct TemplateInfo: Sendable, Hashable {
 
 /// Creates projects from the templates: `agnost-fn init` and `agnost-fn templates`.
 ///
-/// Templates are buildable projects in place, depending on the runtime by a relative path. A copy gets that
-/// path re-pointed at this installation's runtime, and the template's name replaced by the app's.
+/// Templates name the runtime by ``RuntimeRepository/url``, so a copy builds wherever it goes. A copy gets the
+/// template's name replaced by the app's, and a SwiftPM mirror pointing that URL at this installation's runtime,
+/// so that `swift test` works in it at once.
 ///
 /// ```swift
 /// let created = try Scaffolder(layout: layout).create(template: "swift-http", at: folder, app: nil)
 /// ```
 public struct Scaffolder: Sendable {
     public let layout: ToolchainLayout
+    private let runtime: RuntimeMirror?
 
     /// Files of a template that describe it rather than belong to the project.
     private static let templateOnly: Set<String> = ["template.json"]
     private static let skippedFolders: Set<String> = [".build", ".swiftpm", ".agnost"]
 
-    public init(layout: ToolchainLayout) {
+    /// - Parameter runtime: the runtime new projects are mirrored to; nil for the layout's, with the user's cache.
+    public init(layout: ToolchainLayout, runtime: RuntimeMirror? = nil) {
         self.layout = layout
+        self.runtime = runtime
     }
 
     public func templates() throws(CompilerError) -> [TemplateInfo] {
@@ -80,6 +84,8 @@ public struct Scaffolder: Sendable {
                 "\(directory.path) is not empty; choose a new folder so that nothing in it is overwritten"
             )
         }
+        // Before any file is written: a missing git or an unwritable cache should leave no half-made project.
+        let repository = try runtimeMirror().repository()
         let source = layout.templates.appendingPathComponent(template)
         var written: [String] = []
         do {
@@ -88,8 +94,7 @@ public struct Scaffolder: Sendable {
                 let target = directory.appendingPathComponent(relative)
                 try manager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 let data = try Data(contentsOf: source.appendingPathComponent(relative))
-                let adapted = adapt(data, file: relative, template: template, app: name, source: source)
-                try adapted.write(to: target)
+                try adapt(data, file: relative, template: template, app: name).write(to: target)
                 written.append(relative)
             }
         } catch let error as CompilerError {
@@ -97,7 +102,13 @@ public struct Scaffolder: Sendable {
         } catch {
             throw CompilerError(.fileSystem, "cannot create the project in \(directory.path): \(error)")
         }
+        try repository.mirror(into: directory)
         return written
+    }
+
+    private func runtimeMirror() throws(CompilerError) -> RuntimeMirror {
+        if let runtime { return runtime }
+        return try RuntimeMirror(layout: layout)
     }
 
     private func projectFiles(in source: URL) throws -> [String] {
@@ -122,26 +133,12 @@ public struct Scaffolder: Sendable {
         return files.sorted()
     }
 
-    /// `Package.swift`: the package name becomes the app's, and a `.package(path:)` that reaches this runtime
-    /// is re-pointed at it absolutely. `agnost.yaml`: `app:` becomes the app's.
-    private func adapt(_ data: Data, file: String, template: String, app: String, source: URL) -> Data {
+    /// `Package.swift`: the package name becomes the app's. `agnost.yaml`: `app:` becomes the app's.
+    private func adapt(_ data: Data, file: String, template: String, app: String) -> Data {
         guard var text = String(data: data, encoding: .utf8) else { return data }
         switch file {
         case "Package.swift":
             text = text.replacingOccurrences(of: "name: \"\(template)\"", with: "name: \"\(app)\"")
-            let pattern = #"\.package\(path: "([^"]*)"\)"#
-            let expression = try! NSRegularExpression(pattern: pattern)
-            let runtime = layout.runtime.standardizedFileURL.path
-            for match in expression.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
-                guard let pathRange = Range(match.range(at: 1), in: text) else { continue }
-                let written = String(text[pathRange])
-                let resolved =
-                    (written.hasPrefix("/") ? URL(fileURLWithPath: written) : source.appendingPathComponent(written))
-                    .standardizedFileURL.path
-                if resolved == runtime {
-                    text.replaceSubrange(pathRange, with: runtime)
-                }
-            }
         case "agnost.yaml":
             text = text.replacingOccurrences(
                 of: "(?m)^app: *\(NSRegularExpression.escapedPattern(for: template)) *$",

@@ -8,15 +8,30 @@ public struct HandlerPackage: Sendable, Hashable {
     public var modules: [String]
     /// The runtime package the handler package depends on, which the server must use too.
     public var runtimeIdentity: String
-    public var runtimePath: String
+    public var runtime: RuntimeDependency
 
-    public init(identity: String, product: String, modules: [String], runtimeIdentity: String, runtimePath: String) {
+    public init(
+        identity: String,
+        product: String,
+        modules: [String],
+        runtimeIdentity: String,
+        runtime: RuntimeDependency
+    ) {
         self.identity = identity
         self.product = product
         self.modules = modules
         self.runtimeIdentity = runtimeIdentity
-        self.runtimePath = runtimePath
+        self.runtime = runtime
     }
+}
+
+/// How a handler package names the runtime.
+public enum RuntimeDependency: Sendable, Hashable {
+    /// ``RuntimeRepository/url``: this installation's runtime, through a mirror. Projects made by `init` and the
+    /// samples name it so, and build wherever they are copied.
+    case repository
+    /// `.package(path:)`: a runtime checkout, taken as it is.
+    case path(String)
 }
 
 /// A file of the generated package, relative to its root.
@@ -62,7 +77,7 @@ public enum ServerPackageRenderer {
             platforms: [.macOS(.v15)],
             dependencies: [
                 .package(path: \(literal(handlerPackagePath))),
-                .package(path: \(literal(package.runtimePath))),
+                \(runtimeDependency(package.runtime)),
             ],
             targets: [
                 .executableTarget(
@@ -76,6 +91,16 @@ public enum ServerPackageRenderer {
         )
 
         """
+    }
+
+    /// The same package the handler package names, so that SwiftPM sees one runtime.
+    private static func runtimeDependency(_ runtime: RuntimeDependency) -> String {
+        switch runtime {
+        case .repository:
+            ".package(url: \(literal(RuntimeRepository.url)), from: \(literal(RuntimeRepository.version)))"
+        case .path(let path):
+            ".package(path: \(literal(path)))"
+        }
     }
 
     private static func mainFile(_ plan: BuildPlan, package: HandlerPackage, specFile: String) -> String {

@@ -3,7 +3,12 @@ import Foundation
 /// Where the parts of an agnost-fn installation are: the runtime package functions link, and the templates.
 ///
 /// Found from `AGNOST_HOME`, else by walking up from the running executable, which finds the repository
-/// checkout (`.build/debug/agnost-fn`) and an install (`bin/agnost-fn` with `share/agnost-fn/`).
+/// checkout (`.build/debug/agnost-fn`) and an installation (`PREFIX/bin/agnost-fn` with `PREFIX/share/agnost-fn/`).
+///
+/// ```swift
+/// let layout = try ToolchainLayout.locate()   // e.g. /usr/local/share/agnost-fn
+/// let templates = layout.templates
+/// ```
 public struct ToolchainLayout: Sendable {
     public let root: URL
     public var runtime: URL { root.appendingPathComponent("runtime") }
@@ -23,7 +28,8 @@ public struct ToolchainLayout: Sendable {
             guard layout.isComplete else {
                 throw CompilerError(
                     .toolchainLayout,
-                    "AGNOST_HOME=\(home) has no runtime/Package.swift and templates/; point it at the agnost-fn checkout"
+                    "AGNOST_HOME=\(home) has no runtime/Package.swift and templates/; point it at the agnost-fn checkout "
+                        + "or at the share/agnost-fn folder of an installation"
                 )
             }
             return layout
@@ -38,8 +44,8 @@ public struct ToolchainLayout: Sendable {
         }
         throw CompilerError(
             .toolchainLayout,
-            "cannot find the agnost-fn runtime and templates above \(executable.path); set AGNOST_HOME to the "
-                + "agnost-fn checkout"
+            "cannot find the agnost-fn runtime and templates above \(executable.path), nor in a share/agnost-fn "
+                + "folder beside one of its parents; set AGNOST_HOME to the agnost-fn checkout or installation"
         )
     }
 

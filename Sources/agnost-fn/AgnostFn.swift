@@ -7,7 +7,8 @@ struct AgnostFn: AsyncParsableCommand {
         abstract: "Build Swift handler functions into API servers and run them, locally or on Knative.",
         version: "0.1.0",
         subcommands: [
-            Init.self, Templates.self, Check.self, Build.self, Run.self, Invoke.self, Push.self, Pull.self,
+            Init.self, Templates.self, Mirror.self, Check.self, Build.self, Run.self, Invoke.self, Push.self,
+            Pull.self,
             Login.self, Logout.self,
         ]
     )

@@ -59,8 +59,8 @@ struct GoldenFileTests {
         identity: "todo",
         product: "TodoHandlers",
         modules: ["TodoHandlers"],
-        runtimeIdentity: "runtime",
-        runtimePath: "/opt/agnost-fn/runtime"
+        runtimeIdentity: "agnost-runtime",
+        runtime: .repository
     )
 
     static func plan() throws -> BuildPlan {

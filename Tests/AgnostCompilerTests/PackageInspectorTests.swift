@@ -37,8 +37,56 @@ struct PackageInspectorTests {
                     product: "Handlers",
                     modules: ["Handlers"],
                     runtimeIdentity: "runtime",
-                    runtimePath: "/opt/agnost/runtime"
+                    runtime: .path("/opt/agnost/runtime")
                 )
+        )
+    }
+
+    @Test func theRuntimeByItsURLComesThroughTheMirror() throws {
+        let package = try PackageInspector.handlerPackage(
+            manifestJSON: manifest(
+                products: library,
+                dependencies: #"{"sourceControl": [{"identity": "agnost-runtime", "location": {"remote": "#
+                    + #"[{"urlString": "https://github.com/agnost-fn/agnost-runtime.git"}]}}]}"#,
+                targetDependencies: #"{"product": ["AgnostRuntime", "agnost-runtime", null, null]}"#
+            ),
+            directory: folder
+        )
+        #expect(package.runtime == .repository)
+        #expect(package.runtimeIdentity == "agnost-runtime")
+    }
+
+    @Test func aMirroredRuntimeIsReportedAtItsRepositoryAndStillRecognized() throws {
+        let package = try PackageInspector.handlerPackage(
+            manifestJSON: manifest(
+                products: library,
+                dependencies: #"{"sourceControl": [{"identity": "agnost-runtime", "location": {"local": "#
+                    + #"["/home/ada/.cache/agnost-fn/runtime/0123456789abcdef/agnost-runtime.git"]}}]}"#,
+                targetDependencies: #"{"product": ["AgnostRuntime", "agnost-runtime", null, null]}"#
+            ),
+            directory: folder
+        )
+        #expect(package.runtime == .repository)
+    }
+
+    @Test func aRuntimeFromAnotherAddressIsRefused() {
+        let error = #expect(throws: CompilerError.self) {
+            try PackageInspector.handlerPackage(
+                manifestJSON: manifest(
+                    products: library,
+                    dependencies: #"{"sourceControl": [{"identity": "runtime", "location": {"remote": "#
+                        + #"[{"urlString": "https://example.com/fork/runtime.git"}]}}]}"#,
+                    targetDependencies: runtimeProduct
+                ),
+                directory: folder
+            )
+        }
+        #expect(
+            error?.message.hasPrefix(
+                "Package.swift fetches AgnostRuntime from https://example.com/fork/runtime.git; the runtime comes "
+                    + "with agnost-fn, so name it `.package(url: \"https://github.com/agnost-fn/agnost-runtime.git\""
+            ) == true,
+            "\(error?.message ?? "")"
         )
     }
 
@@ -80,7 +128,10 @@ struct PackageInspectorTests {
             )
         }
         #expect(
-            error?.message.hasPrefix("the handler library 'Handlers' does not depend on AgnostRuntime by path") == true
+            error?.message.hasPrefix(
+                "the handler library 'Handlers' does not depend on AgnostRuntime; add `.package(url: "
+                    + "\"https://github.com/agnost-fn/agnost-runtime.git\", from: \"0.1.0\")`"
+            ) == true
         )
     }
 }

@@ -188,7 +188,7 @@ struct EndToEndTests {
         let run = try BackgroundProcess(
             Commands.agnostFn,
             ["run", "--path", Self.project.path, "--port", "0"],
-            environment: ProcessInfo.processInfo.environment.filter { $0.key != "AGNOST_LOG_FORMAT" }
+            environment: Commands.environment.filter { $0.key != "AGNOST_LOG_FORMAT" }
         )
         let port = try run.waitForPort()
         #expect(try get(port, "/hello/run").bodyText == "hello, run!")

@@ -8,16 +8,17 @@ let package = Package(
         .library(name: "Handlers", targets: ["Handlers"])
     ],
     dependencies: [
-        .package(path: "../../runtime")
+        // Never fetched from there: agnost-fn mirrors this URL to the runtime it was installed with.
+        .package(url: "https://github.com/agnost-fn/agnost-runtime.git", from: "0.1.0")
     ],
     targets: [
         .target(
             name: "Handlers",
-            dependencies: [.product(name: "AgnostRuntime", package: "runtime")]
+            dependencies: [.product(name: "AgnostRuntime", package: "agnost-runtime")]
         ),
         .testTarget(
             name: "HandlersTests",
-            dependencies: ["Handlers", .product(name: "AgnostRuntimeTesting", package: "runtime")]
+            dependencies: ["Handlers", .product(name: "AgnostRuntimeTesting", package: "agnost-runtime")]
         ),
     ]
 )
