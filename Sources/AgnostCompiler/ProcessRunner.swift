@@ -44,7 +44,9 @@ enum ProcessRunner {
         } catch {
             close(pipe[0])
             close(pipe[1])
-            throw CompilerError(.toolFailed, "could not run '\(command)': \(error.message)")
+            // As a shell reports a command it cannot find, so that callers tell "not installed" from "failed".
+            if error.code == ENOENT { return Outcome(status: 127, output: "\(arguments[0]): command not found\n") }
+            throw CompilerError(.toolFailed, "could not run '\(command)': \(String(cString: strerror(error.code)))")
         }
         close(pipe[1])
         let stopped = Stopper(child: child, deadline: deadline)
@@ -84,7 +86,8 @@ enum ProcessRunner {
     }
 
     private struct SpawnError: Error {
-        let message: String
+        /// The `errno` posix_spawnp returned.
+        let code: Int32
     }
 
     /// Starts `arguments` with stdin from `/dev/null` and stdout and stderr on `output`.
@@ -128,7 +131,7 @@ enum ProcessRunner {
             defer { envp.forEach { free($0) } }
             result = posix_spawnp(&child, command[0], &actions, &attributes, argv, envp)
         }
-        guard result == 0 else { throw SpawnError(message: String(cString: strerror(result))) }
+        guard result == 0 else { throw SpawnError(code: result) }
         return child
     }
 }

@@ -161,8 +161,11 @@ struct ProcessRunnerTests {
         #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(5), "\(elapsed)")
     }
 
-    @Test func aMissingToolIsNamed() {
-        let error = #expect(throws: CompilerError.self) { try ProcessRunner.run(["no-such-tool-agnost"]) }
-        #expect(error?.message.hasPrefix("could not run 'no-such-tool-agnost'") == true)
+    @Test func aMissingToolExits127AsInAShell() throws {
+        let outcome = try ProcessRunner.run(["no-such-tool-agnost"])
+        #expect(outcome.status == 127)
+        #expect(outcome.output == "no-such-tool-agnost: command not found\n")
+        let elsewhere = try ProcessRunner.run(["no-such-tool-agnost"], in: URL(fileURLWithPath: "/"))
+        #expect(elsewhere.status == 127)
     }
 }
