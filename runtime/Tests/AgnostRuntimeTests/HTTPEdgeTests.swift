@@ -52,7 +52,9 @@ struct HTTPEdgeTests {
         let fast = try request(parallel, "GET /hello/parallel HTTP/1.1")
         #expect(fast.status == 200)
         #expect(fast.text == "hello, parallel")
-        #expect(ContinuousClock.now - started < .milliseconds(300))
+        // Far sooner than the slow handler's 3 s, which it would wait for if requests were served one at a time;
+        // a tighter bound would measure the machine's load, not the server.
+        #expect(ContinuousClock.now - started < .milliseconds(1500))
         let timedOut = try #require(try late.readResponse())
         #expect(timedOut.status == 504)
         #expect(timedOut.text.contains("late did not answer within 300ms"))
