@@ -160,9 +160,12 @@ struct RuntimeSources {
         }
         var files: [File] = []
         for case let relative as String in enumerator {
-            if relative == "Package.resolved" || relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+            // A hidden folder (a checkout's `.build`, with tens of thousands of files) is skipped, not walked.
+            if (relative as NSString).lastPathComponent.hasPrefix(".") {
+                enumerator.skipDescendants()
                 continue
             }
+            if relative == "Package.resolved" { continue }
             let path = root.appendingPathComponent(relative).path
             guard let attributes = try? manager.attributesOfItem(atPath: path),
                 attributes[.type] as? FileAttributeType == .typeRegular
