@@ -39,7 +39,7 @@ private struct ServerProcess {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // The deadline bounds the server even if this process hangs with its stdin open.
-        process.arguments = ["python3", script.path, "--deadline", "120"] + (tls?.arguments ?? [])
+        process.arguments = ["python3", script.path, "--deadline", "1800"] + (tls?.arguments ?? [])
         // The server also exits when its stdin closes, so it cannot outlive a test process that crashed.
         input = Pipe()
         let output = Pipe()

@@ -180,7 +180,7 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--client-ca")
-    parser.add_argument("--deadline", type=float, default=120)
+    parser.add_argument("--deadline", type=float, default=1800)
     options = parser.parse_args()
     # A child inherits the signal mask of the thread that started it, and the test's threads block SIGTERM.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
