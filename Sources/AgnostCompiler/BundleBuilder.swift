@@ -103,7 +103,7 @@ public struct BundleBuilder: Sendable {
         var plan = BuildPlan(spec: checked.spec, specDigest: checked.digest)
         try stage("generate .agnost/build") { () throws(CompilerError) in
             for file in ServerPackageRenderer.render(plan, package: handlerPackage) {
-                try Self.writeIfChanged(file.contents, to: paths.generated.appendingPathComponent(file.path))
+                try writeIfChanged(Data(file.contents.utf8), to: paths.generated.appendingPathComponent(file.path))
             }
         }
         try stage("compile (swift build -c \(configuration.rawValue))") { () throws(CompilerError) in
@@ -226,21 +226,6 @@ public struct BundleBuilder: Sendable {
             let data = try? Data(contentsOf: paths.manifest)
         else { return nil }
         return try? JSONDecoder().decode(BundleManifest.self, from: data)
-    }
-
-    /// Leaves unchanged files alone, so that SwiftPM sees no new modification time and skips recompiling.
-    private static func writeIfChanged(_ contents: String, to file: URL) throws(CompilerError) {
-        let data = Data(contents.utf8)
-        if let existing = try? Data(contentsOf: file), existing == data { return }
-        do {
-            try FileManager.default.createDirectory(
-                at: file.deletingLastPathComponent(),
-                withIntermediateDirectories: true
-            )
-            try data.write(to: file, options: .atomic)
-        } catch {
-            throw CompilerError(.fileSystem, "cannot write \(file.path): \(error)")
-        }
     }
 
     private static func writeBundle(

@@ -63,25 +63,13 @@ extension RuntimeRepository {
             in: existing,
             file: mirrors.path
         )
-        if updated != existing { try Self.write(updated, to: mirrors) }
+        try writeIfChanged(updated, to: mirrors)
 
         let resolved = package.appendingPathComponent("Package.resolved")
         if let pins = try? Data(contentsOf: resolved),
             let repinned = ResolvedFile.repinning(Self.url, to: revision, version: Self.version, in: pins)
         {
-            try Self.write(repinned, to: resolved)
-        }
-    }
-
-    private static func write(_ data: Data, to file: URL) throws(CompilerError) {
-        do {
-            try FileManager.default.createDirectory(
-                at: file.deletingLastPathComponent(),
-                withIntermediateDirectories: true
-            )
-            try data.write(to: file, options: .atomic)
-        } catch {
-            throw CompilerError(.fileSystem, "cannot write \(file.path): \(error.localizedDescription)")
+            try writeIfChanged(repinned, to: resolved)
         }
     }
 }
