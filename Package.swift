@@ -56,6 +56,15 @@ let package = Package(
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
         ),
+        .target(
+            name: "AgnostKnative",
+            dependencies: [
+                "AgnostHTTP", "AgnostOCI",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AgnostBundle", package: "runtime"),
+                .product(name: "AgnostDigest", package: "runtime"),
+            ]
+        ),
         .executableTarget(
             name: "agnost-fn",
             dependencies: [
@@ -66,6 +75,7 @@ let package = Package(
                 "AgnostImage",
                 "AgnostRegistry",
                 "AgnostPipeline",
+                "AgnostKnative",
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -89,13 +99,21 @@ let package = Package(
             dependencies: ["AgnostImage", "AgnostOCI", "AgnostTestSupport"],
             exclude: ["Golden"]
         ),
-        .target(name: "AgnostTestSupport", path: "Tests/AgnostTestSupport", exclude: ["token_issuer.py"]),
+        .target(name: "AgnostTestSupport", path: "Tests/AgnostTestSupport", exclude: ["token_issuer.py", "kube_apiserver.py", "knative_validation.py"]),
         .testTarget(
             name: "AgnostRegistryTests",
             dependencies: [
                 "AgnostRegistry", "AgnostOCI", "AgnostImage", "AgnostTestSupport",
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
+        ),
+        .testTarget(
+            name: "AgnostKnativeTests",
+            dependencies: [
+                "AgnostKnative", "AgnostHTTP", "AgnostOCI", "AgnostTestSupport",
+                .product(name: "AgnostBundle", package: "runtime"),
+            ],
+            exclude: ["Golden", "Fixtures"]
         ),
         .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP", "AgnostTestSupport"]),
     ]
