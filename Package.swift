@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "AgnostPipeline",
             dependencies: [
-                "AgnostSpec", "AgnostCompiler", "AgnostOCI", "AgnostImage", "AgnostRegistry",
+                "AgnostSpec", "AgnostCompiler", "AgnostOCI", "AgnostImage", "AgnostRegistry", "AgnostKnative",
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
         ),
