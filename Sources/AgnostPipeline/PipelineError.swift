@@ -1,4 +1,5 @@
 import AgnostCompiler
+import AgnostKnative
 import AgnostOCI
 import AgnostRegistry
 import AgnostSpec
@@ -23,6 +24,10 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         case registry
         /// A setting from the environment cannot be used.
         case configuration
+        /// The cluster could not be used: its kubeconfig, or the Kubernetes API.
+        case cluster
+        /// Applying to the cluster, or the wait for readiness, failed; `underlying` is the ``DeployError``.
+        case deploy
     }
 
     public let code: Code
@@ -48,7 +53,9 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
     public var description: String { context.map { "\($0): \(message)" } ?? message }
 
     /// Whether the step stopped because its task was cancelled, rather than because something failed.
-    public var wasCancelled: Bool { (underlying as? RegistryError)?.code == .cancelled }
+    public var wasCancelled: Bool {
+        (underlying as? RegistryError)?.code == .cancelled || (underlying as? DeployError)?.code == .cancelled
+    }
 
     init(_ error: CompilerError) {
         self.init(.build, error.message, context: nil, underlying: error)

@@ -1,5 +1,6 @@
 import AgnostCompiler
 import AgnostImage
+import AgnostKnative
 import AgnostOCI
 import AgnostRegistry
 
@@ -26,6 +27,8 @@ public enum PipelineEvent: Sendable {
     case pushed(source: LayoutReference, destination: ImageReference, elapsed: Duration)
     /// An image came from a registry into a layout.
     case pulled(source: ImageReference, destination: LayoutReference, elapsed: Duration)
+    /// The deployer applied, pruned, or saw the Service's conditions change.
+    case deploy(DeployEvent)
     /// Something went wrong that does not stop the work, such as a cache that could not be saved.
     case warning(String)
 }

@@ -8,8 +8,8 @@ struct AgnostFn: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Templates.self, Mirror.self, Check.self, Build.self, Run.self, Invoke.self, Push.self,
-            Pull.self,
-            Login.self, Logout.self,
+            Pull.self, Deploy.self, Render.self, Status.self, Traffic.self, Rollback.self, Versions.self,
+            Delete.self, Keys.self, Login.self, Logout.self,
         ]
     )
 

@@ -1,16 +1,20 @@
 import AgnostCompiler
 import AgnostHTTP
+import AgnostKnative
+import AgnostPipeline
 import AgnostSpec
 import ArgumentParser
 import Foundation
 
-struct Invoke: ParsableCommand {
+struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Call an endpoint of the app and print the response.",
         discussion: """
             The method and path come from the endpoint's definition in agnost.yaml; --param fills its :params. \
             The status line (and, with -v, the headers) goes to stderr and the body to stdout, so it pipes into jq. \
-            Exits 1 when the status is 400 or above.
+            Exits 1 when the status is 400 or above. With --deployed it calls the deployed version at its \
+            Service URL; with --target as well (an ingress address, such as Kourier's node port), it sends the \
+            Service's host name in the Host header, or --host-header's.
             """
     )
 
@@ -31,8 +35,16 @@ struct Invoke: ParsableCommand {
     @Option(name: .customShort("H"), help: ArgumentHelp("A request header.", valueName: "'Name: value'"))
     var headers: [String] = []
 
-    @Option(help: "The server to call.")
-    var target: String = "http://127.0.0.1:8080"
+    @Option(help: "The server to call. Default: http://127.0.0.1:8080, or the Service's URL with --deployed.")
+    var target: String?
+
+    @Flag(help: "Call the version deployed on Knative, at its Service's URL.")
+    var deployed = false
+
+    @Option(help: ArgumentHelp("The Host header to send, for a cluster reached by an ingress IP.", valueName: "host"))
+    var hostHeader: String?
+
+    @OptionGroup var cluster: ClusterOptionGroup
 
     @Option(help: "An API key, sent as 'Authorization: Bearer'; AGNOST_API_KEY is used when not given.")
     var apiKey: String?
@@ -43,11 +55,30 @@ struct Invoke: ParsableCommand {
     @Flag(name: .customShort("v"), help: "Print the response headers.")
     var verbose = false
 
-    func run() throws {
-        let request = try makeRequest()
+    func run() async throws {
+        let spec = try project.checkedSpec()
+        var target = self.target ?? "http://127.0.0.1:8080"
+        var host = hostHeader
+        if deployed {
+            let service = spec.serviceName
+            let deployer = try cluster.deployer()
+            let state = try await Console.cluster(checkWith: "agnost-fn status") { () async throws(DeployError) in
+                try await deployer.state(of: service).service
+            }
+            guard let url = state.status.url, let serviceHost = URLComponents(string: url)?.host else {
+                Console.error("Service \(service) has no URL yet; see agnost-fn status")
+                throw ExitCode.failure
+            }
+            if self.target == nil {
+                target = url
+            } else {
+                host = host ?? serviceHost
+            }
+        }
+        let request = try makeRequest(spec: spec, target: target, host: host)
         let response: HTTPClientResponse
         do {
-            response = try withHTTPClient { client in try client.send(request) }
+            response = try await withHTTPClient { client in try await client.execute(request) }
         } catch let error as HTTPClientError {
             Console.error(error.message)
             throw ExitCode.failure
@@ -63,16 +94,7 @@ struct Invoke: ParsableCommand {
         if response.status >= 400 { throw ExitCode.failure }
     }
 
-    private func makeRequest() throws -> HTTPClientRequest {
-        let spec: AppSpec
-        do {
-            spec = try BundleBuilder.checkSpec(
-                at: project.directory.appendingPathComponent("agnost.yaml"),
-                displayPath: project.specDisplayPath
-            ).spec
-        } catch {
-            throw Console.fail(error)
-        }
+    private func makeRequest(spec: AppSpec, target: String, host: String?) throws -> HTTPClientRequest {
         guard let definition = spec.endpoint(named: endpoint) else {
             let names = spec.endpoints.map(\.name.value).joined(separator: ", ")
             throw ValidationError(
@@ -103,6 +125,7 @@ struct Invoke: ParsableCommand {
             let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             requestHeaders.append((name, value))
         }
+        if let host { requestHeaders.append(("Host", host)) }
         if let key = apiKey ?? ProcessInfo.processInfo.environment["AGNOST_API_KEY"], !key.isEmpty {
             requestHeaders.append(("Authorization", "Bearer \(key)"))
         }

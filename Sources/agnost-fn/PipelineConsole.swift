@@ -1,5 +1,6 @@
 import AgnostCompiler
 import AgnostImage
+import AgnostKnative
 import AgnostPipeline
 import AgnostRegistry
 import Foundation
@@ -9,6 +10,7 @@ import Synchronization
 /// and pushes and pulls blob by blob.
 final class PipelineConsole: Sendable {
     private let transfers = TransferProgressConsole()
+    private let deploy = DeployProgressConsole()
 
     /// A workflow that reports here, reading the process's environment.
     static func workflow() -> Workflow {
@@ -50,6 +52,8 @@ final class PipelineConsole: Sendable {
             Console.status("pushed \(source) to \(destination) in \(Console.format(elapsed))")
         case .pulled(let source, let destination, let elapsed):
             Console.status("pulled \(source) into \(destination) in \(Console.format(elapsed))")
+        case .deploy(let event):
+            deploy.handle(event)
         case .warning(let message):
             Console.status("warning: \(message)")
         }
@@ -100,5 +104,67 @@ final class TransferProgressConsole: Sendable {
         var size = winsize()
         guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 1 else { return 80 }
         return Int(size.ws_col)
+    }
+}
+
+/// Shows a deploy on stderr: a line per object applied or pruned, and the Service's conditions while it rolls out,
+/// redrawn in place on a terminal (one line per condition), or a plain line per change elsewhere.
+final class DeployProgressConsole: Sendable {
+    private struct Screen {
+        /// The latest line of each condition, in the order they first appeared.
+        var conditions: [(type: String, line: String)] = []
+        var drawn = 0
+    }
+
+    private let screen = Mutex(Screen())
+    private let interactive =
+        isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"].map { $0 != "dumb" } ?? false
+
+    func handle(_ event: DeployEvent) {
+        switch event {
+        case .applied(let kind, let name, let outcome):
+            settle("  \(kind.lowercased())/\(name) \(outcome.rawValue)")
+        case .wouldChange(let kind, let name, let changes):
+            settle(
+                "  \(kind.lowercased())/\(name): "
+                    + (changes.isEmpty ? "no change" : "would change:\n" + changes.map { "    \($0)" }.joined(separator: "\n"))
+            )
+        case .pruned(let kind, let name, let dryRun):
+            settle("  \(kind.lowercased())/\(name) \(dryRun ? "would be deleted" : "deleted") (no longer in agnost.yaml)")
+        case .condition(let progress):
+            show(progress)
+        case .watchReconnected(let attempt):
+            settle("  the watch of the Service was cut; watching again (attempt \(attempt))")
+        case .ready(let service, let revision, _, let elapsed):
+            settle("\(service): revision \(revision) is ready (\(Console.format(elapsed)))")
+        }
+    }
+
+    private func show(_ progress: ReadinessTracker.ConditionProgress) {
+        screen.withLock { screen in
+            let line = "  \(progress)"
+            guard interactive else {
+                Console.status(line)
+                return
+            }
+            if let index = screen.conditions.firstIndex(where: { $0.type == progress.type }) {
+                screen.conditions[index].line = line
+            } else {
+                screen.conditions.append((progress.type, line))
+            }
+            var text = screen.drawn > 0 ? "\u{1B}[\(screen.drawn)A" : ""
+            for condition in screen.conditions { text += "\r\u{1B}[2K\(condition.line)\n" }
+            FileHandle.standardError.write(Data(text.utf8))
+            screen.drawn = screen.conditions.count
+        }
+    }
+
+    /// Prints a line below the conditions, which from then on stay as they were drawn.
+    private func settle(_ line: String) {
+        screen.withLock { screen in
+            screen.conditions = []
+            screen.drawn = 0
+            Console.status(line)
+        }
     }
 }

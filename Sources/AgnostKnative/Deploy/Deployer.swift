@@ -1,0 +1,460 @@
+import AgnostBundle
+import Foundation
+
+/// Puts app versions on Knative and manages them there: apply a version's Secret and Service, prune what the
+/// version no longer has, wait for its revision, and read, route, key and delete deployed versions.
+///
+/// Everything goes through server-side apply under the field manager `agnost-fn`, so a deploy states the whole
+/// intent for the fields it owns and the API server works out the change; an unchanged deploy changes nothing,
+/// not even the `resourceVersion`.
+///
+/// ```swift
+/// let deployer = Deployer(client: KubernetesClient(access: access), namespace: access.namespace) { print($0) }
+/// let result = try await deployer.deploy(bundle, image: "registry.example.com/todo@sha256:…")
+/// print(result.url ?? "not ready yet")
+/// ```
+public struct Deployer: Sendable {
+    public let client: KubernetesClient
+    public let namespace: String
+    private let report: @Sendable (DeployEvent) -> Void
+
+    /// The field manager of `spec.traffic` changes made by traffic and rollback, apart from the deploy's own.
+    static let trafficFieldManager = "agnost-fn-traffic"
+
+    public init(
+        client: KubernetesClient,
+        namespace: String,
+        report: @escaping @Sendable (DeployEvent) -> Void = { _ in }
+    ) {
+        self.client = client
+        self.namespace = namespace
+        self.report = report
+    }
+
+    /// How a deploy goes.
+    public struct Options: Sendable {
+        /// Send everything with `dryRun=All`: the cluster validates and answers, and keeps nothing.
+        public var dryRun = false
+        /// How long to wait for the revision to become ready; nil returns as soon as the objects are applied.
+        public var wait: Duration? = .seconds(300)
+        /// What the version's Secret should hold, given what it holds now (nil when there is none yet). By default
+        /// the internal token and API keys are kept, and a new token is made for a first deploy.
+        public var secret: @Sendable (VersionSecretData?) -> VersionSecretData = { existing in
+            existing ?? VersionSecretData(internalToken: Deployer.newToken(), apiKeys: [])
+        }
+
+        public init(dryRun: Bool = false, wait: Duration? = .seconds(300)) {
+            self.dryRun = dryRun
+            self.wait = wait
+        }
+    }
+
+    /// What a deploy did.
+    public struct Result: Sendable {
+        public var service: String
+        public var revision: String
+        /// The Service's URL once ready; nil when not waited for, or in a dry run.
+        public var url: String?
+        /// Whether the Service (template or traffic) or its Secret changed; false for an unchanged deploy.
+        public var changed: Bool
+        /// The objects as the cluster holds them (or would, in a dry run), secret first.
+        public var rendered: RenderedVersion
+    }
+
+    /// Applies `bundle`'s version with `image` (pinned by digest), prunes objects the version no longer has, and
+    /// waits for its revision.
+    public func deploy(
+        _ bundle: BundleManifest,
+        image: String,
+        options: Options = Options()
+    ) async throws(DeployError) -> Result {
+        let service = bundle.serviceName
+        let existingSecret = try await cluster(service) { () throws(KubernetesError) in
+            try await client.get(type: .secret, name: service, namespace: namespace)
+        }
+        let secretData = options.secret(existingSecret.map { VersionSecretData(secretObject: $0) } ?? nil)
+        let rendered: RenderedVersion
+        do throws(ManifestError) {
+            rendered = try ManifestRenderer.render(
+                bundle,
+                options: RenderOptions(namespace: namespace, image: image, secret: secretData)
+            )
+        } catch {
+            throw DeployError(.render, error.description, context: service, underlying: error)
+        }
+        var changed = false
+        var applied: AppliedObject?
+        for object in rendered.objects {
+            let type: ResourceType = object.kind == "Secret" ? .secret : .knativeService
+            let before = try await cluster(service) { () throws(KubernetesError) in
+                try await client.get(type: type, name: object.name, namespace: namespace)
+            }
+            let result = try await cluster(service) { () throws(KubernetesError) in
+                try await client.apply(
+                    object.jsonBytes(),
+                    type: type,
+                    name: object.name,
+                    namespace: namespace,
+                    dryRun: options.dryRun
+                )
+            }
+            let outcome = Self.outcome(before: before, after: result)
+            changed = changed || outcome != .unchanged
+            if options.dryRun {
+                report(
+                    .wouldChange(
+                        kind: object.kind,
+                        name: object.name,
+                        changes: ManifestDiff.changes(from: before, to: result.object, hidingValuesOf: type == .secret)
+                    )
+                )
+            } else {
+                report(.applied(kind: object.kind, name: object.name, outcome: outcome))
+            }
+            if type == .knativeService { applied = result }
+        }
+        try await prune(app: bundle.app, version: bundle.version, keeping: rendered.objects, dryRun: options.dryRun)
+        guard let applied, !options.dryRun, let wait = options.wait else {
+            return Result(service: service, revision: rendered.revisionName, url: nil, changed: changed, rendered: rendered)
+        }
+        let url = try await waitUntilReady(
+            service: service,
+            revision: rendered.revisionName,
+            applied: applied,
+            timeout: wait
+        )
+        return Result(service: service, revision: rendered.revisionName, url: url, changed: changed, rendered: rendered)
+    }
+
+    static func outcome(before: [UInt8]?, after: AppliedObject) -> ApplyOutcome {
+        guard let before else { return .created }
+        let previous = try? DecodingFailure.decode(ObjectEnvelope.self, from: before).metadata.resourceVersion
+        return previous == after.metadata.resourceVersion ? .unchanged : .configured
+    }
+
+    // MARK: Readiness
+
+    /// Follows the Service from the apply's answer until `revision` serves, failing on `Ready=False`.
+    func waitUntilReady(
+        service: String,
+        revision: String,
+        applied: AppliedObject,
+        timeout: Duration
+    ) async throws(DeployError) -> String {
+        let start = ContinuousClock.now
+        let context = "\(namespace)/\(service)"
+        var tracker = ReadinessTracker(revision: revision, generation: applied.metadata.generation ?? 1)
+        let first: ServiceState
+        do throws(DecodingFailure) {
+            first = try ServiceState(json: applied.object)
+        } catch {
+            throw DeployError(.unexpectedObject, error.message, context: context, underlying: error)
+        }
+        if let url = try settle(tracker.observe(first), context: context) {
+            report(.ready(service: service, revision: revision, url: url, elapsed: ContinuousClock.now - start))
+            return url
+        }
+        let outcome = await withTaskGroup(of: Swift.Result<String, DeployError>?.self) { group in
+            group.addTask { [tracker] in
+                var tracker = tracker
+                do {
+                    let events = client.watch(
+                        type: .knativeService,
+                        namespace: namespace,
+                        name: service,
+                        resourceVersion: applied.metadata.resourceVersion
+                    )
+                    for try await event in events {
+                        let step: ReadinessTracker.Step
+                        switch event.type {
+                        case .deleted:
+                            step = tracker.observeDeletion()
+                        case .added, .modified:
+                            step = tracker.observe(try ServiceState(json: event.object))
+                        default:
+                            continue
+                        }
+                        if let url = try settle(step, context: context) { return .success(url) }
+                    }
+                    if Task.isCancelled { return nil }
+                    return .failure(
+                        DeployError(.cluster, "the watch of the Service ended before it became ready", context: context)
+                    )
+                } catch let error as DeployError {
+                    return .failure(error)
+                } catch let error as DecodingFailure {
+                    return .failure(DeployError(.unexpectedObject, error.message, context: context, underlying: error))
+                } catch let error as KubernetesError {
+                    if Task.isCancelled { return nil }
+                    return .failure(DeployError(.cluster, error.message, context: context, underlying: error))
+                } catch {
+                    return nil
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                if Task.isCancelled { return nil }
+                return .failure(
+                    DeployError(
+                        .timedOut,
+                        "revision \(revision) did not become ready within \(Self.format(timeout)); Knative goes on "
+                            + "trying, and the Service's conditions tell how it is going",
+                        context: context
+                    )
+                )
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success(let url)?:
+            report(.ready(service: service, revision: revision, url: url, elapsed: ContinuousClock.now - start))
+            return url
+        case .failure(let error)?:
+            throw error
+        case nil:
+            throw DeployError(
+                .cancelled,
+                "stopped waiting for revision \(revision); the cluster carries on with the deploy as applied",
+                context: context
+            )
+        }
+    }
+
+    /// The URL when `step` is the end of a successful wait, nil to go on; throws when it is a failure.
+    private func settle(_ step: ReadinessTracker.Step, context: String) throws(DeployError) -> String? {
+        switch step {
+        case .ready(let url):
+            return url
+        case .failed(let reason, let message):
+            throw DeployError(.notReady, "\(reason): \(message)", context: context, reason: reason)
+        case .progressing(let changes):
+            changes.forEach { report(.condition($0)) }
+            return nil
+        }
+    }
+
+    // MARK: Pruning and deletion
+
+    /// The kinds a version may own, in the order they are pruned and deleted: whatever routes traffic or events
+    /// to the Service first, the Secret it reads last.
+    static let ownedTypes: [ResourceType] = [.trigger, .pingSource, .knativeService, .secret]
+
+    /// Deletes the objects labeled for the version that are not in `keeping`.
+    private func prune(
+        app: String,
+        version: String,
+        keeping: [KubernetesObject],
+        dryRun: Bool
+    ) async throws(DeployError) {
+        let kept = Set(keeping.map { "\($0.kind)/\($0.name)" })
+        for object in try await labeledObjects(app: app, version: version)
+        where !kept.contains("\(object.type.kind)/\(object.name)") {
+            if !dryRun {
+                _ = try await cluster("\(app)-\(version)") { () throws(KubernetesError) in
+                    try await client.delete(type: object.type, name: object.name, namespace: namespace)
+                }
+            }
+            report(.pruned(kind: object.type.kind, name: object.name, dryRun: dryRun))
+        }
+    }
+
+    /// Every object in the namespace labeled as agnost-fn's for `version` of `app`, of each kind the cluster
+    /// serves (a cluster without Knative Eventing has no PingSources or Triggers to look at).
+    func labeledObjects(app: String, version: String?) async throws(DeployError) -> [(type: ResourceType, name: String)] {
+        var selector = "\(VersionLabels.managedBy)=agnost-fn,\(VersionLabels.name)=\(app)"
+        if let version { selector += ",\(VersionLabels.version)=\(version)" }
+        var found: [(type: ResourceType, name: String)] = []
+        for type in Self.ownedTypes {
+            let list: ObjectList
+            do throws(KubernetesError) {
+                list = try await client.list(type: type, namespace: namespace, labelSelector: selector)
+            } catch where error.code == .resourceTypeMissing && type != .knativeService {
+                continue
+            } catch {
+                throw DeployError(.cluster, error.message, context: "\(namespace)/\(app)", underlying: error)
+            }
+            for item in list.items {
+                guard let envelope = try? DecodingFailure.decode(ObjectEnvelope.self, from: item) else { continue }
+                found.append((type, envelope.metadata.name))
+            }
+        }
+        return found
+    }
+
+    /// Deletes the version's Service, its Secret and every other object labeled for it; returns what was deleted.
+    public func delete(app: String, version: String) async throws(DeployError) -> [(kind: String, name: String)] {
+        var deleted: [(kind: String, name: String)] = []
+        for object in try await labeledObjects(app: app, version: version) {
+            let gone = try await cluster("\(app)-\(version)") { () throws(KubernetesError) in
+                try await client.delete(type: object.type, name: object.name, namespace: namespace)
+            }
+            if gone { deleted.append((object.type.kind, object.name)) }
+        }
+        guard !deleted.isEmpty else {
+            throw DeployError(
+                .notDeployed,
+                "version \(version) of \(app) is not deployed in namespace \(namespace)",
+                context: "\(namespace)/\(app)-\(version)"
+            )
+        }
+        return deleted
+    }
+
+    // MARK: Reading deployed versions
+
+    /// The Service and its revisions, newest last.
+    public func state(of service: String) async throws(DeployError) -> (service: ServiceState, revisions: [RevisionState]) {
+        let context = "\(namespace)/\(service)"
+        guard
+            let json = try await cluster(service, { () throws(KubernetesError) in
+                try await client.get(type: .knativeService, name: service, namespace: namespace)
+            })
+        else {
+            throw DeployError(.notDeployed, "Service \(service) is not deployed in namespace \(namespace)", context: context)
+        }
+        let list = try await cluster(service) { () throws(KubernetesError) in
+            try await client.list(
+                type: .knativeRevision,
+                namespace: namespace,
+                labelSelector: "serving.knative.dev/service=\(service)"
+            )
+        }
+        do throws(DecodingFailure) {
+            let state = try ServiceState(json: json)
+            var revisions: [RevisionState] = []
+            for item in list.items { revisions.append(try RevisionState(json: item)) }
+            return (state, revisions.sorted(by: RevisionState.isOlder))
+        } catch {
+            throw DeployError(.unexpectedObject, error.message, context: context, underlying: error)
+        }
+    }
+
+    /// Every version of `app` deployed in the namespace.
+    public func versions(of app: String) async throws(DeployError) -> [ServiceState] {
+        let list = try await cluster(app) { () throws(KubernetesError) in
+            try await client.list(
+                type: .knativeService,
+                namespace: namespace,
+                labelSelector: "\(VersionLabels.managedBy)=agnost-fn,\(VersionLabels.name)=\(app)"
+            )
+        }
+        do throws(DecodingFailure) {
+            var services: [ServiceState] = []
+            for item in list.items { services.append(try ServiceState(json: item)) }
+            return services.sorted { $0.metadata.name < $1.metadata.name }
+        } catch {
+            throw DeployError(.unexpectedObject, error.message, context: "\(namespace)/\(app)", underlying: error)
+        }
+    }
+
+    /// The Secret data of a deployed version, for its API keys.
+    public func secretData(of service: String) async throws(DeployError) -> VersionSecretData? {
+        let json = try await cluster(service) { () throws(KubernetesError) in
+            try await client.get(type: .secret, name: service, namespace: namespace)
+        }
+        return json.flatMap { VersionSecretData(secretObject: $0) }
+    }
+
+    // MARK: Traffic
+
+    /// Routes the Service's traffic as `plan` says, and waits until the Route reports it.
+    public func route(
+        _ service: String,
+        _ plan: TrafficPlan,
+        timeout: Duration? = .seconds(300)
+    ) async throws(DeployError) -> [TrafficTarget] {
+        let context = "\(namespace)/\(service)"
+        let (state, revisions) = try await self.state(of: service)
+        let targets: [TrafficTarget]
+        do throws(TrafficError) {
+            targets = try plan.targets(for: state, revisions: revisions)
+        } catch {
+            throw DeployError(.traffic, error.message, context: context, underlying: error)
+        }
+        let body = TrafficPatch(
+            metadata: .init(name: service, namespace: namespace),
+            spec: .init(traffic: targets)
+        )
+        let applied = try await cluster(service) { () throws(KubernetesError) in
+            try await client.apply(
+                Array((try? JSONEncoder().encode(body)) ?? Data()),
+                type: .knativeService,
+                name: service,
+                namespace: namespace,
+                dryRun: false,
+                fieldManager: Self.trafficFieldManager
+            )
+        }
+        report(.applied(kind: "Service", name: service, outcome: Self.outcome(before: nil, after: applied)))
+        guard let timeout, let revision = state.status.latestReadyRevisionName ?? state.templateRevisionName else {
+            return targets
+        }
+        // The template did not change, so the latest ready revision stays what it was; the wait is for the
+        // controller to take in the new generation and report the Route ready again.
+        _ = try await waitUntilReady(service: service, revision: revision, applied: applied, timeout: timeout)
+        return targets
+    }
+
+    // MARK: Helpers
+
+    /// Runs a Kubernetes call, turning its error into a ``DeployError`` about `service`.
+    private func cluster<T>(
+        _ service: String,
+        _ body: () async throws(KubernetesError) -> T
+    ) async throws(DeployError) -> T {
+        do throws(KubernetesError) {
+            return try await body()
+        } catch {
+            throw DeployError(.cluster, error.message, context: "\(namespace)/\(service)", underlying: error)
+        }
+    }
+
+    /// 32 random bytes from the system's secure generator, as hex: the version's internal token.
+    public static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            .map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
+        return seconds >= 60 && seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
+    }
+}
+
+/// The labels every object of a version carries, by which it is found and pruned.
+public enum VersionLabels {
+    public static let name = "app.kubernetes.io/name"
+    public static let version = "app.kubernetes.io/version"
+    public static let managedBy = "app.kubernetes.io/managed-by"
+}
+
+/// Just the metadata of an object.
+struct ObjectEnvelope: Decodable {
+    var metadata: ObjectMetadata
+}
+
+/// The apply body of a traffic change: only `spec.traffic`, which the traffic field manager owns.
+private struct TrafficPatch: Encodable {
+    var apiVersion = "serving.knative.dev/v1"
+    var kind = "Service"
+    var metadata: Metadata
+    var spec: Spec
+
+    struct Metadata: Encodable {
+        var name: String
+        var namespace: String
+    }
+
+    struct Spec: Encodable {
+        var traffic: [TrafficTarget]
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,88 @@
+import AgnostKnative
+import AgnostOCI
+import AgnostPipeline
+import ArgumentParser
+import Foundation
+
+struct Deploy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build, push and deploy the app version as a Knative Service, and wait until it serves.",
+        discussion: """
+            check → build (release) → package → push → render → apply → wait. The Service <app>-<version> runs \
+            the pushed image pinned by digest; its Secret holds the internal token and API-key hashes. Objects \
+            are applied server-side as field manager agnost-fn; objects labeled for this version that the render \
+            no longer has are deleted. An unchanged project uploads nothing, creates no revision and says \
+            unchanged. The last line printed is the Service's URL.
+            """
+    )
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var cluster: ClusterOptionGroup
+
+    @Option(
+        help: ArgumentHelp(
+            "The repository to push to. Default: image: in agnost.yaml.",
+            valueName: "host[:port]/name"
+        )
+    )
+    var image: String?
+
+    @Option(help: ArgumentHelp("How long to wait for the revision to become ready.", valueName: "duration"))
+    var timeout: DurationArgument = DurationArgument(argument: "5m")!
+
+    @Flag(help: "Return once the objects are applied, without waiting for the revision.")
+    var noWait = false
+
+    @Flag(help: "Ask the cluster to check everything and keep nothing (dryRun=All); print what would change.")
+    var dryRun = false
+
+    @Flag(help: "Talk plain HTTP to a registry that is not on localhost.")
+    var insecure = false
+
+    func validate() throws {
+        _ = try image.map { image in
+            try Console.parse { () throws(ImageError) in try ImageReference(parsing: image, option: "--image") }
+        }
+    }
+
+    func run() async throws {
+        let workflow = PipelineConsole.workflow()
+        var options = DeployOptions(
+            image: try image.map { image in
+                try Console.parse { () throws(ImageError) in try ImageReference(parsing: image, option: "--image") }
+            },
+            cluster: cluster.options
+        )
+        options.dryRun = dryRun
+        options.wait = noWait ? nil : timeout.duration
+        options.insecure = insecure
+        let project = self.project.project
+        let deployment = try await Console.clusterStep(checkWith: statusCommand) { () async throws(PipelineError) in
+            try await workflow.deploy(project, options: options)
+        }
+        let result = deployment.result
+        if dryRun {
+            Console.status("\(result.service): dry run; the cluster kept nothing")
+            return
+        }
+        Console.status(
+            result.changed
+                ? "\(result.service): deployed \(deployment.image) as revision \(result.revision)"
+                : "\(result.service): unchanged (revision \(result.revision))"
+        )
+        if let url = result.url {
+            print(url)
+        } else {
+            Console.status("not waiting for the revision; see how it is going with: \(statusCommand)")
+        }
+    }
+
+    private var statusCommand: String {
+        var command = "agnost-fn status"
+        if project.path != "." { command += " --path \(project.path)" }
+        if let namespace = cluster.namespace { command += " --namespace \(namespace)" }
+        if let context = cluster.context { command += " --context \(context)" }
+        if let kubeconfig = cluster.kubeconfig { command += " --kubeconfig \(kubeconfig)" }
+        return command
+    }
+}

@@ -1,0 +1,141 @@
+import AgnostKnative
+import AgnostPipeline
+import ArgumentParser
+import Foundation
+
+/// `--output text|json`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the deployed version: its URL, conditions, and revisions with their traffic.",
+        discussion: "Each revision shows its traffic percent, readiness, image digest and age."
+    )
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var cluster: ClusterOptionGroup
+
+    @Option(help: "text, or json for scripts.")
+    var output: OutputFormat = .text
+
+    func run() async throws {
+        let service = try project.checkedSpec().serviceName
+        let deployer = try cluster.deployer()
+        let state = try await Console.cluster(checkWith: "kubectl get ksvc \(service)") { () async throws(DeployError) in
+            try await deployer.state(of: service)
+        }
+        let report = StatusReport(state.service, revisions: state.revisions, namespace: deployer.namespace)
+        switch output {
+        case .json:
+            print(try report.json())
+        case .text:
+            print(report.text())
+        }
+    }
+}
+
+/// What `status` shows, as text or JSON.
+struct StatusReport: Encodable {
+    struct Revision: Encodable {
+        var name: String
+        var trafficPercent: Int
+        var ready: Bool
+        var image: String?
+        var created: String?
+        var age: String?
+    }
+
+    var service: String
+    var namespace: String
+    var url: String?
+    var generation: Int?
+    var observedGeneration: Int?
+    var conditions: [Condition]
+    var revisions: [Revision]
+
+    init(_ service: ServiceState, revisions: [RevisionState], namespace: String, now: Date = Date()) {
+        self.service = service.metadata.name
+        self.namespace = namespace
+        url = service.status.url
+        generation = service.metadata.generation
+        observedGeneration = service.status.observedGeneration
+        conditions = service.status.conditions ?? []
+        var percents: [String: Int] = [:]
+        for target in service.status.traffic ?? [] {
+            guard let name = target.revisionName else { continue }
+            percents[name, default: 0] += target.percent ?? 0
+        }
+        self.revisions = revisions.reversed().map { revision in
+            Revision(
+                name: revision.metadata.name,
+                trafficPercent: percents[revision.metadata.name] ?? 0,
+                ready: revision.isReady,
+                image: revision.image,
+                created: revision.metadata.creationTimestamp,
+                age: revision.metadata.created.map { DisplayAge.format(now.timeIntervalSince($0)) }
+            )
+        }
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    func text() -> String {
+        var lines = [
+            "Service:    \(service) (namespace \(namespace))",
+            "URL:        \(url ?? "none yet")",
+            "Generation: \(generation.map(String.init) ?? "?"), observed \(observedGeneration.map(String.init) ?? "not yet")",
+            "Conditions:",
+        ]
+        for condition in conditions {
+            var line = "  \(condition.type) \(condition.status)"
+            if let reason = condition.reason, !reason.isEmpty { line += " (\(reason))" }
+            if let message = condition.message, !message.isEmpty { line += " \(message)" }
+            lines.append(line)
+        }
+        if conditions.isEmpty { lines.append("  none reported yet") }
+        lines.append("Revisions:")
+        let width = max(4, revisions.map(\.name.count).max() ?? 0)
+        lines.append("  " + "NAME".padding(width) + "  TRAFFIC  READY  AGE    IMAGE")
+        for revision in revisions {
+            lines.append(
+                "  " + revision.name.padding(width) + "  " + "\(revision.trafficPercent)%".padding(7) + "  "
+                    + (revision.ready ? "True" : "False").padding(5) + "  " + (revision.age ?? "?").padding(5)
+                    + "  " + DisplayAge.shortImage(revision.image)
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum DisplayAge {
+    /// Ages as kubectl shows them: 45s, 12m, 5h, 3d.
+    static func format(_ seconds: TimeInterval) -> String {
+        let whole = max(0, Int(seconds))
+        switch whole {
+        case ..<120: return "\(whole)s"
+        case ..<(120 * 60): return "\(whole / 60)m"
+        case ..<(48 * 3600): return "\(whole / 3600)h"
+        default: return "\(whole / 86400)d"
+        }
+    }
+
+    /// `repo@sha256:0123456789ab`, the digest cut to 12 hex digits.
+    static func shortImage(_ image: String?) -> String {
+        guard let image else { return "?" }
+        guard let at = image.range(of: "@sha256:") else { return image }
+        return String(image[..<at.upperBound]) + image[at.upperBound...].prefix(12)
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
