@@ -84,7 +84,9 @@ struct DeploySettingsTests {
     }
 
     @Test func equalRequestAndLimitInDifferentUnitsAreAccepted() {
-        let result = check(Self.header + "scaling: { cpu: { request: 500m, limit: 0.5 }, memory: { request: 1Ki, limit: 1024 } }\n")
+        let result = check(
+            Self.header + "scaling: { cpu: { request: 500m, limit: 0.5 }, memory: { request: 1Ki, limit: 1024 } }\n"
+        )
         #expect(result.diagnostics.isEmpty)
     }
 

@@ -71,7 +71,9 @@ extension SpecDecoder {
             let quantity = value(name, in: mapping, as: .string) { text throws(ValueError) in
                 try Quantity.parse(text, subject: subject)
             }
-            if key == "memory", let quantity, let warning = Quantity.memoryWarning(for: quantity.value, subject: subject) {
+            if key == "memory", let quantity,
+                let warning = Quantity.memoryWarning(for: quantity.value, subject: subject)
+            {
                 diagnostics.warning(warning, at: quantity.location)
             }
             return quantity
