@@ -116,6 +116,17 @@ struct ManifestRendererTests {
         }
     }
 
+    @Test func printingNeverShowsTheToken() throws {
+        let rendered = try ManifestFixtures.render()
+        let printed = ["\(rendered)", "\(ManifestFixtures.options)", String(reflecting: rendered.secret)]
+        let token = ManifestFixtures.internalToken
+        let encoded = try #require(rendered.secret.body["data"]?["AGNOST_INTERNAL_TOKEN"]?.stringValue)
+        for text in printed {
+            #expect(!text.contains(token) && !text.contains(encoded), "\(text)")
+        }
+        #expect("\(rendered.secret)" == "Secret default/todo-v1")
+    }
+
     @Test func theSecretDataRoundTrips() throws {
         let rendered = try ManifestFixtures.render()
         let data = try #require(rendered.secret.body["data"]?.objectValue)

@@ -61,6 +61,13 @@ public struct KubernetesObject: Hashable, Sendable {
     public func yaml() -> String { body.yaml() }
 }
 
+/// `Kind namespace/name`: printing an object never shows its contents, which for a Secret are credentials.
+extension KubernetesObject: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "\(kind) \(namespace.map { "\($0)/" } ?? "")\(name)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+}
+
 extension ManifestValue {
     /// An object of strings sorted by key, as Kubernetes writes its `map[string]string` fields.
     static func sortedStrings(_ map: [String: String]) -> ManifestValue {

@@ -90,3 +90,15 @@ public struct VersionSecretData: Hashable, Sendable {
         SHA256.hash(encodedData.jsonBytes()).description
     }
 }
+
+/// Printing never shows the token: messages and test failures may end up in logs.
+extension VersionSecretData: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "VersionSecretData(internalToken: <\(internalToken.isEmpty ? "empty" : "redacted")>, apiKeys: "
+            + "\(apiKeys.map(\.name)))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["apiKeys": apiKeys.map(\.name)]) }
+}
