@@ -127,6 +127,16 @@ struct ManifestRendererTests {
         #expect("\(rendered.secret)" == "Secret default/todo-v1")
     }
 
+    /// The kubelet would expand `$(HOME)` and turn `$$` into `$`; the rendered value undoes both.
+    @Test func envValuesStayLiteral() throws {
+        var bundle = ManifestFixtures.todoBundle
+        bundle.env = [EnvironmentEntry(name: "PRICE", value: "$(HOME) costs $$5 or $x")]
+        let env = try ManifestFixtures.render(bundle).service.body["spec"]?["template"]?["spec"]?["containers"]?[0]?[
+            "env"
+        ]
+        #expect(env?[0]?["value"] == "$$(HOME) costs $$$$5 or $$x")
+    }
+
     @Test func theSecretDataRoundTrips() throws {
         let rendered = try ManifestFixtures.render()
         let data = try #require(rendered.secret.body["data"]?.objectValue)

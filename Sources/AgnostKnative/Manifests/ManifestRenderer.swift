@@ -174,8 +174,11 @@ public enum ManifestRenderer {
             ["name": .string(key), "valueFrom": ["secretKeyRef": ["name": secretName, "key": .string(key)]]]
                 as ManifestValue
         }
-        let literalVariables = bundle.env.map {
-            ["name": .string($0.name), "value": .string($0.value)] as ManifestValue
+        // Kubernetes expands `$(NAME)` in env values and reads `$$` as `$`; doubling every `$` keeps agnost.yaml's
+        // values literal, as `run` passes them.
+        let literalVariables = bundle.env.map { variable in
+            let value = String(variable.value.flatMap { $0 == "$" ? ["$", "$"] : [$0] })
+            return ["name": .string(variable.name), "value": .string(value)] as ManifestValue
         }
         var container: [(key: String, value: ManifestValue)] = [
             ("name", .string(containerName)),
