@@ -152,6 +152,7 @@ struct ManifestRendererTests {
                 == String(repeating: "ab", count: 32)
         )
         #expect(VersionSecretData(secretData: decoded) == ManifestFixtures.secret)
+        #expect(VersionSecretData(secret: rendered.secret) == ManifestFixtures.secret)
     }
 
     @Test func damagedSecretDataReadsTolerantly() {

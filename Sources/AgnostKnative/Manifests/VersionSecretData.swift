@@ -68,6 +68,24 @@ public struct VersionSecretData: Hashable, Sendable {
         }
     }
 
+    /// Reads a Secret as the API server returns it, its `data` in base64; entries that are not base64 read as
+    /// missing.
+    ///
+    /// ```swift
+    /// let current = VersionSecretData(secret: try KubernetesObject(body: ManifestValue(json: responseBytes)))
+    /// ```
+    public init(secret: KubernetesObject) {
+        let members = secret.body["data"]?.objectValue ?? []
+        self.init(
+            secretData: Dictionary(
+                members.compactMap { member in
+                    member.value.stringValue.flatMap { Data(base64Encoded: $0) }.map { (member.key, [UInt8]($0)) }
+                },
+                uniquingKeysWith: { _, last in last }
+            )
+        )
+    }
+
     /// The Secret's `data` before base64, key by key.
     public var secretData: [String: [UInt8]] {
         let records: ManifestValue = .array(
