@@ -207,6 +207,10 @@ struct ManifestRendererTests {
             ManifestRenderer.labelSelector(app: "todo", version: "v1")
                 == "app.kubernetes.io/managed-by=agnost-fn,app.kubernetes.io/name=todo,app.kubernetes.io/version=v1"
         )
+        #expect(
+            ManifestRenderer.labelSelector(app: "todo")
+                == "app.kubernetes.io/managed-by=agnost-fn,app.kubernetes.io/name=todo"
+        )
     }
 
     @Test func theLongestAllowedServiceNameGivesA63CharacterRevision() throws {

@@ -40,9 +40,9 @@ public enum ManifestRenderer {
     /// // "app.kubernetes.io/managed-by=agnost-fn,app.kubernetes.io/name=todo"
     /// ```
     public static func labelSelector(app: String, version: String? = nil) -> String {
-        var selector = labels(app: app, version: version ?? "")
-        if version == nil { selector["app.kubernetes.io/version"] = nil }
-        return selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let labels = labels(app: app, version: version ?? "")
+        return labels.keys.sorted().filter { version != nil || $0 != "app.kubernetes.io/version" }
+            .map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ",")
     }
 
     /// The Secret, then the Service with its revision name; see ``RenderedVersion``.
