@@ -25,7 +25,7 @@ struct DeploySettingsTests {
         #expect(
             diagnostics(Self.header + "image: localhost:5000/todo@\(digest)\n") == [
                 "agnost.yaml:4:27: error: image 'localhost:5000/todo@\(digest)' names a digest; write the repository "
-                    + "(and optionally a tag) only, deploy pins the digest of the image it pushes itself"
+                    + "(and optionally a tag) only: deploying pushes the image and pins the Service to the digest it got"
             ]
         )
     }

@@ -80,7 +80,7 @@ public struct AppSpec: Hashable, Sendable {
     public var app: String
     public var version: String
     /// The image repository deploy pushes to, like `registry.example.com/team/todo`, optionally with a tag; never
-    /// a digest, which deploy pins itself.
+    /// a digest, which deploying pins to the pushed image.
     public var image: String?
     public var endpoints: [EndpointSpec]
     public var middlewares: [MiddlewareSpec]

@@ -7,8 +7,8 @@ enum ImageRepository {
         let example = "for example registry.example.com/team/app or localhost:5000/app:1.0"
         if let at = text.firstIndex(of: "@") {
             throw ValueError(
-                "image '\(text)' names a digest; write the repository (and optionally a tag) only, deploy pins "
-                    + "the digest of the image it pushes itself",
+                "image '\(text)' names a digest; write the repository (and optionally a tag) only: deploying "
+                    + "pushes the image and pins the Service to the digest it got",
                 offset: text.distance(from: text.startIndex, to: at)
             )
         }
