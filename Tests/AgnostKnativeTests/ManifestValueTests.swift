@@ -114,6 +114,13 @@ struct ManifestValueTests {
         #expect(try ManifestValue(yamlNode: node) == Self.sample, "\(yaml)")
     }
 
+    @Test func renderedObjectsReadBackFromTheirYAML() throws {
+        for object in try ManifestFixtures.render().objects {
+            let node = try #require(try Yams.compose(yaml: object.yaml()))
+            #expect(try ManifestValue(yamlNode: node) == object.body)
+        }
+    }
+
     @Test(arguments: trickyStrings)
     func eachTrickyStringSurvivesYAMLAsAKeyAndAValue(text: String) throws {
         let value: ManifestValue = .object([(text, .string(text))])
@@ -124,7 +131,7 @@ struct ManifestValueTests {
 
 extension ManifestValue {
     /// The tree Yams read, with scalars typed by its resolver.
-    fileprivate init(yamlNode node: Node) throws {
+    init(yamlNode node: Node) throws {
         switch node {
         case .mapping(let mapping):
             self = .object(
