@@ -85,7 +85,12 @@ public struct BuildPlan: Sendable, Hashable {
                 minScale: spec.scaling.min,
                 maxScale: spec.scaling.max,
                 containerConcurrency: spec.scaling.concurrency,
-                timeoutMilliseconds: spec.scaling.timeout.wholeMilliseconds
+                timeoutMilliseconds: spec.scaling.timeout.wholeMilliseconds,
+                target: spec.scaling.target,
+                cpuRequest: spec.scaling.cpu.request,
+                cpuLimit: spec.scaling.cpu.limit,
+                memoryRequest: spec.scaling.memory.request,
+                memoryLimit: spec.scaling.memory.limit
             )
         )
         let named: [(HandlerKind, Located<String>)] =

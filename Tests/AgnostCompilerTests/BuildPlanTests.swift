@@ -21,6 +21,26 @@ struct BuildPlanTests {
         )
     }
 
+    @Test func carriesTargetAndResourceQuantitiesAsWritten() throws {
+        let result = SpecChecker.check(
+            source: """
+                app: todo
+                version: v1
+                queues: [{ name: emails, handler: sendEmail }]
+                scaling:
+                  target: 70
+                  cpu: { request: 250m, limit: 1 }
+                  memory: { limit: 512Mi }
+                """,
+            file: "agnost.yaml"
+        )
+        let spec = try #require(result.spec, "\(result.diagnostics)")
+        #expect(
+            BuildPlan(spec: spec, specDigest: "sha256:feed").manifest.scaling
+                == ScalingPlan(target: 70, cpuRequest: "250m", cpuLimit: "1", memoryLimit: "512Mi")
+        )
+    }
+
     @Test func registersEachFunctionOncePerKindInFileOrder() throws {
         let registrations = try GoldenFileTests.plan().registrations
         #expect(

@@ -39,35 +39,36 @@ struct NameDiagnosticsTests {
         )
     }
 
-    @Test func serviceNameMustLeaveRoomForKnativeRevisionSuffix() {
-        // 40 + 1 + 17 = 58 characters, one too many.
+    @Test func serviceNameMustLeaveRoomForTheRevisionHash() {
+        // 39 + 1 + 16 = 56 characters, one too many: the revision <service>-<7 hex> would be 64.
         let result = check(
             """
             app: a-rather-long-application-name-for-todo
-            version: release-2024-11-xy
+            version: release-2024-11x
             queues: [{ name: emails, handler: send }]
             """
         )
         #expect(
             result.diagnostics.map(\.description) == [
-                "agnost.yaml:1:6: error: service name 'a-rather-long-application-name-for-todo-release-2024-11-xy' "
-                    + "(<app>-<version>) is 58 characters long; the limit is 57, a 63-character DNS-1035 label minus "
-                    + "the '-00001' Knative appends for revisions; shorten the app name or the version"
+                "agnost.yaml:2:10: error: service name 'a-rather-long-application-name-for-todo-release-2024-11x' "
+                    + "(<app>-<version>) is 56 characters long; the limit is 55, because each revision is named "
+                    + "<app>-<version>-<7-character hash> and Knative limits names to 63 characters; shorten the "
+                    + "version or the app name"
             ]
         )
         #expect(result.spec == nil)
     }
 
-    @Test func serviceNameOfExactly57CharactersIsAccepted() {
+    @Test func serviceNameOfExactly55CharactersIsAccepted() {
         let result = check(
             """
             app: a-rather-long-application-name-for-todo
-            version: release-2024-11-x
+            version: release-2024-11
             queues: [{ name: emails, handler: send }]
             """
         )
         #expect(result.diagnostics.isEmpty)
-        #expect(result.spec?.serviceName.count == 57)
+        #expect(result.spec?.serviceName.count == 55)
     }
 
     @Test func endpointAndMiddlewareNamesStartWithALetter() {

@@ -98,7 +98,7 @@ struct StructureDiagnosticsTests {
                 """
             ) == [
                 "agnost.yaml:4:1: error: unknown key 'replicas' at the top level; valid keys are app, version, "
-                    + "endpoints, middlewares, queues, cron, resources, env and scaling"
+                    + "image, endpoints, middlewares, queues, cron, resources, env and scaling"
             ]
         )
     }
@@ -122,8 +122,8 @@ struct StructureDiagnosticsTests {
                 "agnost.yaml:4:41: error: unknown key 'retry' in queue; did you mean 'retries'?",
                 "agnost.yaml:5:58: error: unknown key 'timezon' in cron job; did you mean 'timezone'?",
                 "agnost.yaml:6:38: error: unknown key 'url' in resource; valid keys are name and type",
-                "agnost.yaml:7:12: error: unknown key 'minimum' in scaling; valid keys are min, max, concurrency and "
-                    + "timeout",
+                "agnost.yaml:7:12: error: unknown key 'minimum' in scaling; valid keys are min, max, concurrency, "
+                    + "timeout, target, cpu and memory",
             ]
         )
     }

@@ -14,6 +14,7 @@ struct DecodedSpec {
     var location: SourceLocation
     var app: Located<String>?
     var version: Located<String>?
+    var image: Located<String>?
     var endpoints: [DecodedEndpoint] = []
     var middlewares: [MiddlewareSpec] = []
     var queues: [QueueSpec] = []
@@ -35,6 +36,7 @@ struct DecodedSpec {
         return AppSpec(
             app: app.value,
             version: version.value,
+            image: image?.value,
             endpoints: endpoints.map(\.spec),
             middlewares: middlewares,
             queues: queues,

@@ -12,7 +12,7 @@ struct MappingSchema {
     static let topLevel = MappingSchema(
         place: "at the top level",
         required: ["app", "version"],
-        optional: ["endpoints", "middlewares", "queues", "cron", "resources", "env", "scaling"]
+        optional: ["image", "endpoints", "middlewares", "queues", "cron", "resources", "env", "scaling"]
     )
     static let endpoint = MappingSchema(
         place: "in endpoint",
@@ -30,8 +30,12 @@ struct MappingSchema {
     static let scaling = MappingSchema(
         place: "in scaling",
         required: [],
-        optional: ["min", "max", "concurrency", "timeout"]
+        optional: ["min", "max", "concurrency", "timeout", "target", "cpu", "memory"]
     )
+    /// `scaling.cpu` and `scaling.memory`.
+    static func computeQuantities(_ key: String) -> MappingSchema {
+        MappingSchema(place: "in scaling.\(key)", required: [], optional: ["request", "limit"])
+    }
     /// Keys are the variables' names.
     static let env = MappingSchema(place: "in env", required: [], optional: [], isOpen: true)
 }

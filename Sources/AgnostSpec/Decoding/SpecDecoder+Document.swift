@@ -6,6 +6,7 @@ extension SpecDecoder {
         spec.version = value("version", in: document, as: .string) { text throws(ValueError) in
             try NameRule.version.validate(text, subject: "version")
         }
+        spec.image = value("image", in: document, as: .string, parse: ImageRepository.validate)
 
         let endpointItems = mappingItems("endpoints", in: document, schema: .endpoint)
         let middlewareItems = mappingItems("middlewares", in: document, schema: .middleware)

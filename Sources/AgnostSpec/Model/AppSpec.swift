@@ -27,12 +27,43 @@ public struct ScalingSpec: Hashable, Sendable {
     public var concurrency: Int?
     /// How long a request may take before Knative ends it.
     public var timeout: Duration
+    /// Concurrent requests per replica the autoscaler aims for; nil leaves it to the cluster.
+    public var target: Int?
+    public var cpu: ComputeQuantities
+    public var memory: ComputeQuantities
 
-    public init(min: Int = 0, max: Int? = nil, concurrency: Int? = nil, timeout: Duration = .seconds(30)) {
+    public init(
+        min: Int = 0,
+        max: Int? = nil,
+        concurrency: Int? = nil,
+        timeout: Duration = .seconds(30),
+        target: Int? = nil,
+        cpu: ComputeQuantities = ComputeQuantities(),
+        memory: ComputeQuantities = ComputeQuantities()
+    ) {
         self.min = min
         self.max = max
         self.concurrency = concurrency
         self.timeout = timeout
+        self.target = target
+        self.cpu = cpu
+        self.memory = memory
+    }
+}
+
+/// `scaling.cpu` or `scaling.memory`: the container's resource request and limit, as Kubernetes quantities written
+/// in `agnost.yaml` (`100m`, `0.5`, `128Mi`), already checked to be valid and the request not above the limit.
+///
+/// ```swift
+/// spec.scaling.memory.limit  // "256Mi" for `memory: { limit: 256Mi }`
+/// ```
+public struct ComputeQuantities: Hashable, Sendable {
+    public var request: String?
+    public var limit: String?
+
+    public init(request: String? = nil, limit: String? = nil) {
+        self.request = request
+        self.limit = limit
     }
 }
 
@@ -48,6 +79,9 @@ public struct ScalingSpec: Hashable, Sendable {
 public struct AppSpec: Hashable, Sendable {
     public var app: String
     public var version: String
+    /// The image repository deploy pushes to, like `registry.example.com/team/todo`, optionally with a tag; never
+    /// a digest, which deploying pins to the pushed image.
+    public var image: String?
     public var endpoints: [EndpointSpec]
     public var middlewares: [MiddlewareSpec]
     public var queues: [QueueSpec]
@@ -60,6 +94,7 @@ public struct AppSpec: Hashable, Sendable {
     public init(
         app: String,
         version: String,
+        image: String? = nil,
         endpoints: [EndpointSpec] = [],
         middlewares: [MiddlewareSpec] = [],
         queues: [QueueSpec] = [],
@@ -70,6 +105,7 @@ public struct AppSpec: Hashable, Sendable {
     ) {
         self.app = app
         self.version = version
+        self.image = image
         self.endpoints = endpoints
         self.middlewares = middlewares
         self.queues = queues

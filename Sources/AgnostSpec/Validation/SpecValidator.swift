@@ -1,7 +1,8 @@
 /// Stage 3: the rules that relate several values of a decoded agnost.yaml to each other.
 enum SpecValidator {
-    /// A Knative revision is named `<service>-00001`, and must stay a 63-character DNS label.
-    static let maximumServiceNameLength = 57
+    /// The Service is `<app>-<version>` and deploy names its revisions `<service>-<7 hex digits>`, and Knative
+    /// keeps revision names within a 63-character DNS label: 63 - 8 leaves 55 for `<app>-<version>`.
+    static let maximumServiceNameLength = 55
 
     static func validate(_ spec: DecodedSpec, diagnostics: inout DiagnosticCollector) {
         checkServiceName(of: spec, diagnostics: &diagnostics)
@@ -20,9 +21,9 @@ enum SpecValidator {
         guard serviceName.count > maximumServiceNameLength else { return }
         diagnostics.error(
             "service name '\(serviceName)' (<app>-<version>) is \(serviceName.count) characters long; the limit is "
-                + "\(maximumServiceNameLength), a 63-character DNS-1035 label minus the '-00001' Knative appends for "
-                + "revisions; shorten the app name or the version",
-            at: app.location
+                + "\(maximumServiceNameLength), because each revision is named <app>-<version>-<7-character hash> "
+                + "and Knative limits names to 63 characters; shorten the version or the app name",
+            at: version.location
         )
     }
 

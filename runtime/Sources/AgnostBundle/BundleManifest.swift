@@ -163,21 +163,41 @@ public struct EnvironmentEntry: Codable, Sendable, Hashable {
 }
 
 /// Autoscaling and request limits of the Service.
+///
+/// The optional fields are absent from `bundle.json` when `agnost.yaml` does not set them, so older files still
+/// decode and unchanged projects keep their bytes.
 public struct ScalingPlan: Codable, Sendable, Hashable {
     public var minScale: Int
     public var maxScale: Int?
     public var containerConcurrency: Int?
     public var timeoutMilliseconds: Int
+    /// Knative's `autoscaling.knative.dev/target`: concurrent requests per replica the autoscaler aims for.
+    public var target: Int?
+    /// Kubernetes quantities as written in `agnost.yaml`, such as `100m`, `0.5` or `128Mi`.
+    public var cpuRequest: String?
+    public var cpuLimit: String?
+    public var memoryRequest: String?
+    public var memoryLimit: String?
 
     public init(
         minScale: Int = 0,
         maxScale: Int? = nil,
         containerConcurrency: Int? = nil,
-        timeoutMilliseconds: Int = 30_000
+        timeoutMilliseconds: Int = 30_000,
+        target: Int? = nil,
+        cpuRequest: String? = nil,
+        cpuLimit: String? = nil,
+        memoryRequest: String? = nil,
+        memoryLimit: String? = nil
     ) {
         self.minScale = minScale
         self.maxScale = maxScale
         self.containerConcurrency = containerConcurrency
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.target = target
+        self.cpuRequest = cpuRequest
+        self.cpuLimit = cpuLimit
+        self.memoryRequest = memoryRequest
+        self.memoryLimit = memoryLimit
     }
 }

@@ -9,12 +9,21 @@ final class ServerProcess: Sendable {
 
     /// Starts the `FixtureServer` executable built next to the test bundle.
     ///
-    /// - Parameter lifetime: the child is killed once it has run this long, whatever the test is doing; and when
-    ///   this object goes away, as it does when a test fails, any child still running is killed at once.
-    init(environment: [String: String], lifetime: Duration = .seconds(120)) throws {
+    /// - Parameters:
+    ///   - lifetime: the child is killed once it has run this long, whatever the test is doing; and when this object
+    ///     goes away, as it does when a test fails, any child still running is killed at once.
+    ///   - launcher: a command that runs the server as its last argument and `exec`s it (so that the child's pid is
+    ///     the server's), such as `setpriv …`; empty runs the server directly.
+    init(environment: [String: String], lifetime: Duration = .seconds(120), launcher: [String] = []) throws {
         let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let server = testBinary.deletingLastPathComponent().appendingPathComponent("FixtureServer")
         process = Process()
-        process.executableURL = testBinary.deletingLastPathComponent().appendingPathComponent("FixtureServer")
+        if let executable = launcher.first {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = launcher.dropFirst() + [server.path]
+        } else {
+            process.executableURL = server
+        }
         process.environment = environment
         let outputPipe = Pipe()
         let errors = Pipe()
