@@ -139,6 +139,30 @@ private final class LockedLines: Sendable {
     var all: [String] { lines.withLock { $0 } }
 }
 
+/// The samples of the checkout, copied into a test's folder so that a test may build and change them.
+enum SampleProject {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// Copies `samples/NAME`'s `agnost.yaml`, `Package.swift` and `Sources` to `destination`, its runtime
+    /// dependency pointed back into this checkout.
+    static func copy(_ name: String, to destination: URL) throws {
+        let sample = repository.appendingPathComponent("samples/\(name)")
+        try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+        for name in ["agnost.yaml", "Package.swift", "Sources"] {
+            try FileManager.default.copyItem(
+                at: sample.appendingPathComponent(name),
+                to: destination.appendingPathComponent(name)
+            )
+        }
+        let manifest = destination.appendingPathComponent("Package.swift")
+        let runtime = repository.appendingPathComponent("runtime").path
+        try String(contentsOf: manifest, encoding: .utf8)
+            .replacingOccurrences(of: #"path: "../../runtime""#, with: "path: \"\(runtime)\"")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+    }
+}
+
 struct E2EFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

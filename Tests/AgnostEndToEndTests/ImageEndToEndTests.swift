@@ -18,26 +18,12 @@ struct ImageEndToEndTests {
     static let workspace = imageEndToEndWorkspace
     static let project = workspace.appendingPathComponent("todo")
     static let layout = project.appendingPathComponent(".agnost/image").path
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
     /// The copy of `samples/todo`, built once; its runtime dependency points back into this checkout.
     static let built: Result<String, E2EFailure> = {
         do {
             try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
-            let sample = repository.appendingPathComponent("samples/todo")
-            try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
-            for name in ["agnost.yaml", "Package.swift", "Sources"] {
-                try FileManager.default.copyItem(
-                    at: sample.appendingPathComponent(name),
-                    to: project.appendingPathComponent(name)
-                )
-            }
-            let manifest = project.appendingPathComponent("Package.swift")
-            let runtime = repository.appendingPathComponent("runtime").path
-            try String(contentsOf: manifest, encoding: .utf8)
-                .replacingOccurrences(of: #"path: "../../runtime""#, with: "path: \"\(runtime)\"")
-                .write(to: manifest, atomically: true, encoding: .utf8)
+            try SampleProject.copy("todo", to: project)
             let outcome = try Commands.agnost("build", "--path", project.path)
             guard outcome.status == 0 else { return .failure(E2EFailure("build failed:\n\(outcome.standardError)")) }
             return .success(try lastLine(outcome))

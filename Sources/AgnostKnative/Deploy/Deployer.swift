@@ -72,7 +72,9 @@ public struct Deployer: Sendable {
         let existingSecret = try await cluster(service) { () throws(KubernetesError) in
             try await client.get(type: .secret, name: service, namespace: namespace)
         }
-        let secretData = options.secret(existingSecret.map { VersionSecretData(secretObject: $0) } ?? nil)
+        let secretData = options.secret(try existingSecret.map { json throws(DeployError) in
+            try Self.secretData(json, context: "\(namespace)/\(service)")
+        })
         let rendered: RenderedVersion
         do throws(ManifestError) {
             rendered = try ManifestRenderer.render(
@@ -263,8 +265,7 @@ public struct Deployer: Sendable {
     /// Every object in the namespace labeled as agnost-fn's for `version` of `app`, of each kind the cluster
     /// serves (a cluster without Knative Eventing has no PingSources or Triggers to look at).
     func labeledObjects(app: String, version: String?) async throws(DeployError) -> [(type: ResourceType, name: String)] {
-        var selector = "\(VersionLabels.managedBy)=agnost-fn,\(VersionLabels.name)=\(app)"
-        if let version { selector += ",\(VersionLabels.version)=\(version)" }
+        let selector = ManifestRenderer.labelSelector(app: app, version: version)
         var found: [(type: ResourceType, name: String)] = []
         for type in Self.ownedTypes {
             let list: ObjectList
@@ -337,7 +338,7 @@ public struct Deployer: Sendable {
             try await client.list(
                 type: .knativeService,
                 namespace: namespace,
-                labelSelector: "\(VersionLabels.managedBy)=agnost-fn,\(VersionLabels.name)=\(app)"
+                labelSelector: ManifestRenderer.labelSelector(app: app)
             )
         }
         do throws(DecodingFailure) {
@@ -354,7 +355,16 @@ public struct Deployer: Sendable {
         let json = try await cluster(service) { () throws(KubernetesError) in
             try await client.get(type: .secret, name: service, namespace: namespace)
         }
-        return json.flatMap { VersionSecretData(secretObject: $0) }
+        return try json.map { json throws(DeployError) in try Self.secretData(json, context: "\(namespace)/\(service)") }
+    }
+
+    /// The data of a Secret as the API server returns it.
+    static func secretData(_ json: [UInt8], context: String) throws(DeployError) -> VersionSecretData {
+        do throws(ManifestError) {
+            return VersionSecretData(secret: try KubernetesObject(body: ManifestValue(json: json)))
+        } catch {
+            throw DeployError(.unexpectedObject, error.message, context: context, underlying: error)
+        }
     }
 
     // MARK: Traffic
@@ -422,13 +432,6 @@ public struct Deployer: Sendable {
         let seconds = duration.components.seconds
         return seconds >= 60 && seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
     }
-}
-
-/// The labels every object of a version carries, by which it is found and pruned.
-public enum VersionLabels {
-    public static let name = "app.kubernetes.io/name"
-    public static let version = "app.kubernetes.io/version"
-    public static let managedBy = "app.kubernetes.io/managed-by"
 }
 
 /// Just the metadata of an object.

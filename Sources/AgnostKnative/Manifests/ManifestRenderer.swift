@@ -26,9 +26,9 @@ public enum ManifestRenderer {
     /// ```
     public static func labels(app: String, version: String) -> [String: String] {
         [
-            "app.kubernetes.io/name": app,
-            "app.kubernetes.io/version": version,
-            "app.kubernetes.io/managed-by": managedBy,
+            VersionLabels.name: app,
+            VersionLabels.version: version,
+            VersionLabels.managedBy: managedBy,
         ]
     }
 
@@ -41,7 +41,7 @@ public enum ManifestRenderer {
     /// ```
     public static func labelSelector(app: String, version: String? = nil) -> String {
         let labels = labels(app: app, version: version ?? "")
-        return labels.keys.sorted().filter { version != nil || $0 != "app.kubernetes.io/version" }
+        return labels.keys.sorted().filter { version != nil || $0 != VersionLabels.version }
             .map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ",")
     }
 
@@ -74,8 +74,9 @@ public enum ManifestRenderer {
             name: name,
             namespace: options.namespace,
             labels: labels,
-            annotations: ["agnost.dev/spec-digest": bundle.specDigest, "agnost.dev/image": options.image],
-            content: [("spec", ["template": named])]
+            annotations: [ManifestAnnotations.specDigest: bundle.specDigest, ManifestAnnotations.image: options.image],
+            // A deploy sends all traffic to its revision; traffic and rollback change it as another field manager.
+            content: [("spec", ["template": named, "traffic": [["latestRevision": true, "percent": 100]]])]
         )
         return RenderedVersion(service: service, secret: secret, revisionName: revisionName)
     }
@@ -150,7 +151,7 @@ public enum ManifestRenderer {
         let scaling = bundle.scaling
         var annotations = [
             "autoscaling.knative.dev/min-scale": String(scaling.minScale),
-            "agnost.dev/secret-digest": secretDigest,
+            ManifestAnnotations.secretDigest: secretDigest,
         ]
         annotations["autoscaling.knative.dev/max-scale"] = scaling.maxScale.map(String.init)
         annotations["autoscaling.knative.dev/target"] = scaling.target.map(String.init)
@@ -171,7 +172,11 @@ public enum ManifestRenderer {
     private static func container(of bundle: BundleManifest, image: String) -> ManifestValue {
         let secretName = ManifestValue.string(bundle.serviceName)
         let secretVariables = [VersionSecretData.internalTokenKey, VersionSecretData.apiKeysKey].map { key in
-            ["name": .string(key), "valueFrom": ["secretKeyRef": ["name": secretName, "key": .string(key)]]]
+            // Optional, so that the Service alone (a render applied by hand) starts, with no keys and no token.
+            [
+                "name": .string(key),
+                "valueFrom": ["secretKeyRef": ["name": secretName, "key": .string(key), "optional": true]],
+            ]
                 as ManifestValue
         }
         // Kubernetes expands `$(NAME)` in env values and reads `$$` as `$`; doubling every `$` keeps agnost.yaml's

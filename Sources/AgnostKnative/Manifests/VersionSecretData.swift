@@ -103,9 +103,15 @@ public struct VersionSecretData: Hashable, Sendable {
         .sortedStrings(secretData.mapValues { Data($0).base64EncodedString() })
     }
 
-    /// `sha256:<hex>` of the Secret's `data` in canonical JSON: it changes exactly when the data does.
+    /// `sha256:<hex>` of the Secret's `data` in canonical JSON, but for the internal token: it changes exactly when
+    /// the API keys (and, later, linked settings) do. The token is left out because it never changes once made, and
+    /// so that neither it nor anything derived from it appears in the Service, which more people may read than the
+    /// Secret; it also makes a first deploy's revision name the one a render without a cluster shows.
     var digest: String {
-        SHA256.hash(encodedData.jsonBytes()).description
+        var data = secretData
+        data[Self.internalTokenKey] = nil
+        return SHA256.hash(ManifestValue.sortedStrings(data.mapValues { Data($0).base64EncodedString() }).jsonBytes())
+            .description
     }
 }
 
