@@ -157,7 +157,11 @@ public actor CredentialProvider {
             }
             execRun = run
         }
-        let result = await withTaskCancellationHandler { await run.value } onCancel: { run.cancel() }
+        let result = await withTaskCancellationHandler {
+            await run.value
+        } onCancel: {
+            run.cancel()
+        }
         if execRun == run { execRun = nil }
         let credential = try result.get()
         execCredential = credential

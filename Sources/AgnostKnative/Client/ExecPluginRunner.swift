@@ -180,7 +180,7 @@ struct ExecPluginRunner: Sendable {
         case .stopped(.deadline):
             throw KubeconfigError(
                 .credentialPlugin,
-                "the credential plugin \(name) did not finish within \(timeout) and was stopped; it may be waiting "
+                "the credential plugin \(name) did not finish within \(timeout.components.seconds) s and was stopped; it may be waiting "
                     + "for input it cannot get here, or for a network that does not answer",
                 context: executable
             )
@@ -195,7 +195,8 @@ struct ExecPluginRunner: Sendable {
                 let how = signalled ? "was killed by signal \(status)" : "failed with exit status \(status)"
                 throw KubeconfigError(
                     .credentialPlugin,
-                    "the credential plugin \(name) \(how)" + (tail.isEmpty ? " and wrote nothing on stderr" : ":\n\(tail)")
+                    "the credential plugin \(name) \(how)"
+                        + (tail.isEmpty ? " and wrote nothing on stderr" : ":\n\(tail)")
                         + hint,
                     context: executable
                 )

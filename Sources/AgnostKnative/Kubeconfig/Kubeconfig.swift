@@ -83,7 +83,8 @@ public struct Kubeconfig: Sendable, Decodable {
                 ("token", token != nil), ("tokenFile", tokenFile != nil), ("username", username != nil),
                 ("password", password != nil), ("client-certificate", clientCertificate != nil),
                 ("client-certificate-data", clientCertificateData != nil), ("client-key", clientKey != nil),
-                ("client-key-data", clientKeyData != nil), ("exec", exec != nil), ("auth-provider", authProvider != nil),
+                ("client-key-data", clientKeyData != nil), ("exec", exec != nil),
+                ("auth-provider", authProvider != nil),
             ]
             return Mirror(self, children: ["fields": set.filter(\.1).map(\.0)])
         }

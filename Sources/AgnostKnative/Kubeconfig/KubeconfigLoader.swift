@@ -124,6 +124,10 @@ public enum KubeconfigLoader {
         do {
             return try YAMLDecoder().decode(Kubeconfig.self, from: bytes)
         } catch let error as DecodingError {
+            // Yams reports YAML that does not parse as corrupted data, with the parser's error inside.
+            if case .dataCorrupted(let context) = error, let yaml = context.underlyingError as? YamlError {
+                throw KubeconfigError(.malformed, "\(file) is not valid YAML\(position(yaml))", context: file)
+            }
             throw KubeconfigError(.malformed, "\(file): \(describe(error))", context: file)
         } catch let error as YamlError {
             throw KubeconfigError(.malformed, "\(file) is not valid YAML\(position(error))", context: file)
@@ -154,7 +158,11 @@ public enum KubeconfigLoader {
 
     // MARK: Selecting a context
 
-    static func select(_ merged: Merged, context: String?, namespace: String?) throws(KubeconfigError)
+    static func select(
+        _ merged: Merged,
+        context: String?,
+        namespace: String?
+    ) throws(KubeconfigError)
         -> ClusterAccess
     {
         let available =
@@ -265,8 +273,7 @@ public enum KubeconfigLoader {
         return server
     }
 
-    private static func clusterInfo(server: String, cluster: Defined<Kubeconfig.Cluster>) -> ClusterAccess.ClusterInfo
-    {
+    private static func clusterInfo(server: String, cluster: Defined<Kubeconfig.Cluster>) -> ClusterAccess.ClusterInfo {
         var authority: [UInt8]? = nil
         if let data = cluster.value.certificateAuthorityData, let decoded = base64(data) {
             authority = decoded
@@ -349,7 +356,9 @@ public enum KubeconfigLoader {
         }
         if let token = user.token, !token.isEmpty { return .bearer(token) }
         if hasBasic { return .basic(username: user.username ?? "", password: user.password ?? "") }
-        if let exec = user.exec { return .exec(try execPlugin(exec, entry: entry, file: defined.file, cluster: cluster)) }
+        if let exec = user.exec {
+            return .exec(try execPlugin(exec, entry: entry, file: defined.file, cluster: cluster))
+        }
         return .none
     }
 
@@ -504,7 +513,11 @@ public enum KubeconfigLoader {
             let keys = codingPath + (last.map { [$0] } ?? [])
             var text = ""
             for key in keys {
-                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += (text.isEmpty ? "" : ".") + key.stringValue
+                }
             }
             return text.isEmpty ? "the document" : text
         }
@@ -522,11 +535,15 @@ public enum KubeconfigLoader {
         }
     }
 
+    /// Yams names the YAML node it expected (`Node.Scalar`) or the Swift type it could not make.
     private static func kind(_ type: Any.Type) -> String {
+        let name = String(describing: type)
         switch type {
-        case is String.Type: "a string"
-        case is Bool.Type: "true or false"
-        default: "\(type)".hasPrefix("Array") ? "a list" : "a mapping"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        case _ where name.hasSuffix("Scalar"): return "a single value, such as a string"
+        case _ where name.hasSuffix("Sequence") || name.hasPrefix("Array"): return "a list"
+        default: return "a mapping"
         }
     }
 
