@@ -204,6 +204,8 @@ struct KubernetesClientTests {
                     message:
                         "services.serving.knative.dev \\\"forbidden\\\" is forbidden: User \\\"deployer\\\" cannot patch"
                 )
+            case "strict":
+                .status(400, reason: "BadRequest", message: "strict decoding error: unknown field \\\"spec.x\\\"")
             case "nonamespace":
                 .status(
                     404,
@@ -252,6 +254,13 @@ struct KubernetesClientTests {
             )
             #expect(forbidden?.message.contains("RBAC must grant the verbs patch and create") == true)
             #expect(forbidden?.message.contains("knative/rbac.yaml") == true)
+            let strict = await apply("strict")
+            #expect(strict?.code == .invalid)
+            #expect(
+                strict?.message
+                    == "the cluster refused services.serving.knative.dev default/strict: strict decoding error: "
+                    + "unknown field \"spec.x\""
+            )
             let namespace = await apply("nonamespace")
             #expect(namespace?.code == .notFound)
             #expect(namespace?.message.hasPrefix("namespace nope does not exist") == true)
@@ -272,7 +281,7 @@ struct KubernetesClientTests {
                     + "  - spec.template.spec.containers[0].env[0].name: reserved"
             )
             #expect(invalid?.status?.details?.causes?.count == 2)
-            for error in [unauthorized, forbidden, namespace, conflict, invalid] {
+            for error in [unauthorized, forbidden, strict, namespace, conflict, invalid] {
                 let text = "\(String(describing: error)) \(String(reflecting: error))"
                 #expect(!text.contains("SECRET-TOKEN"))
                 #expect(!text.contains("--"))
@@ -354,8 +363,8 @@ struct KubernetesClientTests {
             let bad = await kubernetesError { () async throws(KubernetesError) in
                 try await client.get(type: .secret, name: "bad", namespace: "default")
             }
-            #expect(bad?.code == .other)
-            #expect(bad?.message.contains("HTTP 400 (BadRequest): bad") == true)
+            #expect(bad?.code == .invalid)
+            #expect(bad?.message == "the cluster refused secrets default/bad: bad")
             #expect(server.requests.count == 4)
         }
     }

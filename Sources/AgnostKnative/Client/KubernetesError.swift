@@ -208,6 +208,9 @@ extension KubernetesError {
                 text += " with a change made meanwhile\(said); read it again and retry"
             }
             return make(.conflict, text)
+        // Strict field validation refuses unknown or duplicate fields with a 400 and the decoder's message.
+        case 400 where status?.reason == "BadRequest" && status?.message != nil:
+            return make(.invalid, "the cluster refused \(subject)\(said)")
         case 422:
             let causes = (status?.details?.causes ?? []).map { cause in
                 "\(cause.field.map { "\($0): " } ?? "")\(cause.message ?? cause.reason ?? "invalid")"
@@ -231,6 +234,13 @@ extension KubernetesError {
                     + "\(httpStatus)\(reason)\(said)"
             )
         }
+    }
+
+    /// OpenSSL's reason, such as `SSL certificate problem: unable to get local issuer certificate`, without the
+    /// advice of the HTTP layer, which the sentence replaces.
+    private static func tlsDetail(_ error: HTTPClientError) -> String {
+        guard let detail = error.cause?.detail, !detail.isEmpty else { return error.message }
+        return detail
     }
 
     /// The field managers a server-side-apply conflict names: `conflict with "kubectl-edit" using …`.
@@ -267,7 +277,7 @@ extension KubernetesError {
             return make(
                 .certificate,
                 "the certificate authority of context \(requester.contextName) (\(requester.source)) does not "
-                    + "verify the Kubernetes API server at \(requester.server): \(error.message); check the "
+                    + "verify the Kubernetes API server at \(requester.server) (\(tlsDetail(error))); check the "
                     + "cluster's certificate-authority(-data) and tls-server-name, or that the configuration belongs "
                     + "to this cluster"
             )

@@ -82,8 +82,8 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
         switch group {
         case "serving.knative.dev": "Knative Serving"
         case "eventing.knative.dev", "sources.knative.dev", "messaging.knative.dev": "Knative Eventing"
-        case "": "the core Kubernetes API"
-        default: "the \(group) API"
+        case "": "core Kubernetes API"
+        default: "\(group) API"
         }
     }
 

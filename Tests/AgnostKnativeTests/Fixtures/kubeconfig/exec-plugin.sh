@@ -2,7 +2,8 @@
 # A client.authentication.k8s.io exec credential plugin for the tests. Each run adds a line to $AGNOST_TEST_RUNS and
 # keeps $KUBERNETES_EXEC_INFO in $AGNOST_TEST_RUNS.info; it prints token-N for its N-th run, expiring at
 # $AGNOST_TEST_EXPIRATION, or what the file $AGNOST_TEST_RUNS.expiration says (none when empty). AGNOST_TEST_MODE=fail writes a token on stdout and fails with a message
-# on stderr; AGNOST_TEST_MODE=hang sleeps past any deadline.
+# on stderr; AGNOST_TEST_MODE=hang sleeps past any deadline; AGNOST_TEST_MODE=certificate prints the client
+# certificate and key in the files $AGNOST_TEST_CERTIFICATE and $AGNOST_TEST_KEY instead of a token.
 set -eu
 echo run >> "$AGNOST_TEST_RUNS"
 printf '%s' "${KUBERNETES_EXEC_INFO:-}" > "$AGNOST_TEST_RUNS.info"
@@ -16,6 +17,13 @@ fail)
     ;;
 hang)
     sleep 60
+    ;;
+certificate)
+    certificate=$(awk '{printf "%s\\n", $0}' "$AGNOST_TEST_CERTIFICATE")
+    key=$(awk '{printf "%s\\n", $0}' "$AGNOST_TEST_KEY")
+    printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"clientCertificateData":"%s","clientKeyData":"%s"}}\n' \
+        "$certificate" "$key"
+    exit 0
     ;;
 esac
 expires="${AGNOST_TEST_EXPIRATION:-}"
