@@ -545,6 +545,35 @@ struct KubernetesClientWatchTests {
         }
     }
 
+    @Test("a watch that stays silent past its idle timeout connects again, without giving up")
+    func watchIdle() async throws {
+        let policy = RetryPolicy(maximumAttempts: 2, initialBackoff: .milliseconds(10))
+        try await withClient(
+            retryPolicy: policy,
+            watchIdleTimeout: .milliseconds(300),
+            { _, index in
+                index < 3
+                    ? .stream([], end: .hold)
+                    : .stream([watchLine("MODIFIED", serviceJSON(resourceVersion: "9"))], end: .hold)
+            }
+        ) { client, server in
+            var events: [WatchEvent] = []
+            for try await event in client.watch(
+                type: .knativeService,
+                namespace: "default",
+                name: "todo-v1",
+                resourceVersion: "8"
+            ) {
+                events.append(event)
+                break
+            }
+            #expect(events.map { $0.metadata?.resourceVersion } == ["9"])
+            // Three silent connections, more than the policy's two attempts would allow for failures.
+            #expect(server.requests.count == 4)
+            #expect(server.requests.allSatisfy { $0.query["resourceVersion"] == "8" })
+        }
+    }
+
     @Test("cancelling the consuming task stops the transfer at once")
     func watchCancellation() async throws {
         try await withClient({ _, _ in .stream([], end: .hold) }) { client, server in

@@ -5,7 +5,7 @@ import Synchronization
 /// The Kubernetes API calls of the deployer: server-side apply, get, list, delete and watch, over ``HTTPClient``.
 ///
 /// Each call runs on an ``HTTPClient`` of its own, taken from a small pool of idle ones, so calls may run in
-/// parallel. Calls are async and cancellable. Idempotent calls (all but none of these: apply is idempotent too) are
+/// parallel. Calls are async and cancellable. All of them are idempotent (a server-side apply too), so each is
 /// retried after a reset connection, a 5xx or a 429, as ``RetryPolicy`` says; a refused certificate or a 4xx is not.
 /// A 401 makes the ``CredentialProvider`` re-read a token file or re-run an exec plugin, and the call is sent once
 /// more.
@@ -206,7 +206,7 @@ public final class KubernetesClient: Sendable {
             var query = "watch=true&allowWatchBookmarks=true"
             if let fieldSelector { query += "&fieldSelector=" + Self.queryEscape(fieldSelector) }
             if let resourceVersion { query += "&resourceVersion=" + Self.queryEscape(resourceVersion) }
-            let session = WatchSession(continuation)
+            let session = WatchSession(continuation, subject: operation.subject)
             var dropped: KubernetesError? = nil
             var refusal: HTTPClientResponse? = nil
             do {
@@ -249,8 +249,9 @@ public final class KubernetesClient: Sendable {
             } else if let dropped {
                 guard let cause = dropped.underlying as? HTTPClientError else { throw dropped }
                 if cause.code == .cancelled { throw dropped }
-                // Silence on a stream that did carry data is an idle watch, not a failure: connect again.
-                if cause.code == .timedOut && session.receivedBytes { continue }
+                // The idle timeout (the one timeout libcurl does not report, so without a cause) means a quiet
+                // object, not a failure: connect again.
+                if cause.code == .timedOut && cause.cause == nil { continue }
                 outcome = .failure(cause)
             } else {
                 // The server ended the stream, as it does after its watch timeout: go on at once if it carried events.
@@ -491,28 +492,30 @@ private final class WatchSession: Sendable {
         var splitter = JSONLineSplitter()
         var resourceVersion: String?
         var eventCount = 0
-        var receivedBytes = false
         var end: End?
     }
 
     private let state = Mutex(State())
     private let continuation: AsyncThrowingStream<WatchEvent, any Error>.Continuation
+    /// The watched resource, for messages.
+    private let subject: String
 
-    init(_ continuation: AsyncThrowingStream<WatchEvent, any Error>.Continuation) {
+    init(_ continuation: AsyncThrowingStream<WatchEvent, any Error>.Continuation, subject: String) {
         self.continuation = continuation
+        self.subject = subject
     }
 
     var resourceVersion: String? { state.withLock { $0.resourceVersion } }
     var eventCount: Int { state.withLock { $0.eventCount } }
-    var receivedBytes: Bool { state.withLock { $0.receivedBytes } }
     var end: End? { state.withLock { $0.end } }
 
     /// Takes a piece of the body; false stops the transfer.
     @Sendable func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         state.withLock { state in
-            state.receivedBytes = true
             guard let lines = state.splitter.append(bytes) else {
-                state.end = .failed(KubernetesError(.invalidResponse, "a watch event was larger than 16 MiB"))
+                state.end = .failed(
+                    KubernetesError(.invalidResponse, "the watch of \(subject) sent an event larger than 16 MiB")
+                )
                 return false
             }
             for line in lines {
@@ -527,12 +530,21 @@ private final class WatchSession: Sendable {
                 case .error(let status):
                     let said = status?.message ?? "no message"
                     state.end = .failed(
-                        KubernetesError(.other, "the watch ended with an error: \(said)", status: status)
+                        KubernetesError(
+                            .other,
+                            "the watch of \(subject) ended with an error: \(said)",
+                            context: subject,
+                            status: status
+                        )
                     )
                     return false
                 case nil:
                     state.end = .failed(
-                        KubernetesError(.invalidResponse, "the watch sent a line that is not a watch event")
+                        KubernetesError(
+                            .invalidResponse,
+                            "the watch of \(subject) sent a line that is not a watch event",
+                            context: subject
+                        )
                     )
                     return false
                 }
