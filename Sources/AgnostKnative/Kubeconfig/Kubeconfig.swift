@@ -5,7 +5,7 @@
 /// Its description and mirror never show a token, password, key or `exec` environment value.
 ///
 /// ```swift
-/// let config = try Kubeconfig.decode(Array(text.utf8), file: "/home/me/.kube/config")
+/// let config = try YAMLDecoder().decode(Kubeconfig.self, from: text)
 /// print(config.currentContext ?? "none", config.contexts.map(\.name))
 /// ```
 public struct Kubeconfig: Sendable, Decodable {

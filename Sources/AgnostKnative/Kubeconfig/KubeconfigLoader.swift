@@ -43,18 +43,18 @@ public enum KubeconfigLoader {
                     context: explicitPath
                 )
             }
-            return try select(try merge([try load(explicitPath)]), context: context, namespace: namespace)
+            return try select(merge([try load(explicitPath)]), context: context, namespace: namespace)
         } else if let list = environment["KUBECONFIG"], !list.isEmpty {
             let paths = list.split(separator: ":").map(String.init).filter { !$0.isEmpty }
             let files = try paths.filter { FileManager.default.fileExists(atPath: $0) }.map(load)
             if !files.isEmpty {
-                return try select(try merge(files), context: context, namespace: namespace)
+                return try select(merge(files), context: context, namespace: namespace)
             }
             tried = "none of the files in KUBECONFIG (\(paths.joined(separator: ", "))) exists"
         } else {
             let path = homeDirectory + "/.kube/config"
             if FileManager.default.fileExists(atPath: path) {
-                return try select(try merge([try load(path)]), context: context, namespace: namespace)
+                return try select(merge([try load(path)]), context: context, namespace: namespace)
             }
             tried = "KUBECONFIG is not set and \(path) does not exist"
         }
@@ -137,7 +137,7 @@ public enum KubeconfigLoader {
     }
 
     /// Merges files in order: for each name the first definition wins, as does the first `current-context`.
-    static func merge(_ files: [File]) throws(KubeconfigError) -> Merged {
+    static func merge(_ files: [File]) -> Merged {
         var merged = Merged()
         for file in files {
             merged.paths.append(file.path)
