@@ -650,6 +650,39 @@ struct KubeconfigCredentialTests {
         }
     }
 
+    @Test("an ExecCredential must have the kind, the apiVersion asked for, a credential and an RFC 3339 expiry")
+    func execCredentialDecoding() throws {
+        let v1 = "client.authentication.k8s.io/v1"
+        func decode(_ text: String) -> KubeconfigError? {
+            do throws(KubeconfigError) {
+                _ = try ExecCredential.decode(Data(text.utf8), apiVersion: v1, plugin: "p")
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let good = try ExecCredential.decode(
+            Data(
+                #"{"kind":"ExecCredential","apiVersion":"\#(v1)","status":{"token":"t","expirationTimestamp":"2026-01-02T03:04:05.5Z"}}"#
+                    .utf8
+            ),
+            apiVersion: v1,
+            plugin: "p"
+        )
+        #expect(good.token == "t")
+        #expect(good.expiration == Date(timeIntervalSince1970: 1_767_323_045.5))
+        #expect(decode("SECRET-not-json")?.message.contains("printed no ExecCredential JSON") == true)
+        #expect(decode("SECRET-not-json")?.message.contains("SECRET") == false)
+        let beta =
+            #"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"t"}}"#
+        #expect(decode(beta)?.message.contains("apiVersion \"client.authentication.k8s.io/v1beta1\"") == true)
+        let empty = #"{"kind":"ExecCredential","apiVersion":"\#(v1)","status":{"clientCertificateData":"c"}}"#
+        #expect(decode(empty)?.message.contains("neither a status.token nor both") == true)
+        let when =
+            #"{"kind":"ExecCredential","apiVersion":"\#(v1)","status":{"token":"t","expirationTimestamp":"soon"}}"#
+        #expect(decode(when)?.message.contains("\"soon\", which is not an RFC 3339 time") == true)
+    }
+
     @Test("a plugin that hangs is killed at its deadline")
     func hangingPlugin() async throws {
         try await withTemporaryFolder { folder in

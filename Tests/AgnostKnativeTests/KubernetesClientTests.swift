@@ -598,3 +598,35 @@ struct KubernetesClientWatchTests {
         }
     }
 }
+
+@Suite("Kubernetes client watch decoding")
+struct KubernetesClientWatchDecodingTests {
+    @Test("lines are cut wherever the pieces end, blank lines skipped, and an overlong line refused")
+    func splitter() {
+        var splitter = JSONLineSplitter(limit: 16)
+        #expect(splitter.append(Array(#"{"a":1}"#.utf8)) == [])
+        #expect(splitter.append(Array("\n\r\n{\"b\"".utf8)) == [Array(#"{"a":1}"#.utf8)])
+        #expect(splitter.append(Array(":2}\n{".utf8)) == [Array(#"{"b":2}"#.utf8)])
+        #expect(splitter.append([UInt8](repeating: 0x20, count: 16)) == nil)
+    }
+
+    @Test("an event line gives its kind, object and resourceVersion; an ERROR line its Status")
+    func lines() {
+        let event = WatchLine.decode(Array(#"{"type":"DELETED","object":{"metadata":{"resourceVersion":"12"}}}"#.utf8))
+        guard case .event(let kind, let object, let version) = event else {
+            Issue.record("not an event: \(String(describing: event))")
+            return
+        }
+        #expect(kind == .deleted)
+        #expect(version == "12")
+        #expect(ObjectMeta.decode(from: object)?.resourceVersion == "12")
+        let error = WatchLine.decode(
+            Array(
+                #"{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}}"#.utf8
+            )
+        )
+        #expect(error == .error(Status(status: nil, message: "too old", reason: "Expired", code: 410, details: nil)))
+        #expect(WatchLine.decode(Array(#"{"type":"SOMETHING","object":{}}"#.utf8)) == nil)
+        #expect(WatchLine.decode(Array("not json".utf8)) == nil)
+    }
+}
