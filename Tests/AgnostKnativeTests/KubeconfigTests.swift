@@ -322,6 +322,37 @@ struct KubeconfigTests {
         }
     }
 
+    @Test("interactive exec plugins, old auth providers and unsupported exec versions are refused with the reason")
+    func unsupportedUsers() async throws {
+        try await withTemporaryFolder { folder in
+            let config = try folder.write(
+                "config",
+                """
+                clusters: [{name: c, cluster: {server: "https://k:6443"}}]
+                users:
+                - {name: always, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: login,
+                   interactiveMode: Always}}}
+                - {name: gcp, user: {auth-provider: {name: gcp, config: {access-token: SECRET-gcp}}}}
+                - {name: alpha, user: {exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: old}}}
+                contexts:
+                - {name: always, context: {cluster: c, user: always}}
+                - {name: gcp, context: {cluster: c, user: gcp}}
+                - {name: alpha, context: {cluster: c, user: alpha}}
+                """
+            )
+            func message(_ context: String) -> String {
+                kubeconfigError { () throws(KubeconfigError) in try resolve(explicitPath: config, context: context) }?
+                    .message ?? "accepted"
+            }
+            #expect(message("always").contains("needs a terminal (interactiveMode: Always)"))
+            #expect(message("gcp").contains("uses auth-provider \"gcp\", which is not supported"))
+            #expect(!message("gcp").contains("SECRET"))
+            #expect(
+                message("alpha").contains("exec apiVersion \"client.authentication.k8s.io/v1alpha1\" is not supported")
+            )
+        }
+    }
+
     @Test("in a pod without a kubeconfig, the service account's token, CA and namespace are used")
     func inCluster() async throws {
         try await withTemporaryFolder { folder in
