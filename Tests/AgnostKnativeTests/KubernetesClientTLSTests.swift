@@ -1,0 +1,215 @@
+import AgnostHTTP
+import AgnostTestSupport
+import Foundation
+import Testing
+
+@testable import AgnostKnative
+
+/// Certificates made with `openssl` in a temporary folder: a CA, an unrelated CA, a server certificate for
+/// `127.0.0.1` and `kube.test`, and a client certificate for the user `tls-user`, all P-256.
+struct KubePKI {
+    let folder: TemporaryFolder
+
+    func path(_ name: String) -> String { folder.path + "/" + name }
+    func text(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
+
+    private static let script = #"""
+        set -e
+        cat > ext.cnf <<'END'
+        [req]
+        distinguished_name = dn
+        [dn]
+        [ca]
+        basicConstraints = critical,CA:TRUE
+        keyUsage = critical,keyCertSign,cRLSign
+        [server]
+        basicConstraints = critical,CA:FALSE
+        keyUsage = critical,digitalSignature
+        extendedKeyUsage = serverAuth
+        subjectAltName = IP:127.0.0.1,DNS:kube.test
+        [client]
+        basicConstraints = critical,CA:FALSE
+        keyUsage = critical,digitalSignature
+        extendedKeyUsage = clientAuth
+        END
+        for ca in ca other; do
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $ca.key -out $ca.crt \
+                -subj "/CN=$ca" -days 1 -extensions ca -config ext.cnf
+        done
+        for leaf in server:kube client:tls-user; do
+            name=${leaf%%:*}
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $name.key -out $name.csr \
+                -subj "/CN=${leaf##*:}" -config ext.cnf
+            openssl x509 -req -in $name.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $name.crt -days 1 \
+                -extfile ext.cnf -extensions $name
+        done
+        """#
+
+    init(in folder: TemporaryFolder) throws {
+        self.folder = folder
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", Self.script]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ProcessDeadline(process, after: .seconds(60))
+        process.waitUntilExit()
+        if deadline.cancel() || process.terminationStatus != 0 {
+            throw FixtureFailure("openssl could not make the test certificates (status \(process.terminationStatus))")
+        }
+    }
+}
+
+struct FixtureFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `Fixtures/kubeconfig/tls_server.py`, running for one test: it answers each GET with a Secret named after the
+/// client certificate's common name.
+func withTLSServer<T>(
+    _ pki: KubePKI,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (_ port: Int) async throws -> T
+) async throws -> T {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/kubeconfig/tls_server.py").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [
+        "python3", script, "--cert", pki.path("server.crt"), "--key", pki.path("server.key"), "--client-ca",
+        pki.path("ca.crt"), "--deadline", "300",
+    ]
+    // The server exits when its stdin closes, so it cannot outlive a test process that crashed.
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    let deadline = ProcessDeadline(process, after: .seconds(300))
+    defer {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        deadline.cancel()
+    }
+    var line = Data()
+    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+        line += byte
+    }
+    guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+        throw FixtureFailure("tls_server.py printed no port")
+    }
+    return try await body(port)
+}
+
+@Suite("Kubernetes client TLS")
+struct KubernetesClientTLSTests {
+    func kubeconfig(
+        _ folder: TemporaryFolder,
+        port: Int,
+        ca: String,
+        user: String,
+        cluster: String = ""
+    ) throws
+        -> String
+    {
+        let authority = Data(try String(contentsOfFile: folder.path + "/" + ca, encoding: .utf8).utf8)
+            .base64EncodedString()
+        return try folder.write(
+            "config",
+            """
+            current-context: tls
+            clusters:
+            - name: c
+              cluster: {server: "https://127.0.0.1:\(port)", certificate-authority-data: \(authority)\(cluster)}
+            users: [{name: u, user: {\(user)}}]
+            contexts: [{name: tls, context: {cluster: c, user: u}}]
+            """
+        )
+    }
+
+    func client(_ config: String, retryPolicy: RetryPolicy = RetryPolicy()) throws -> KubernetesClient {
+        let access = try KubeconfigLoader.resolve(
+            explicitPath: config,
+            context: nil,
+            namespace: nil,
+            environment: [:],
+            homeDirectory: "/nonexistent"
+        )
+        return KubernetesClient(access: access, retryPolicy: retryPolicy)
+    }
+
+    func secretName(_ object: [UInt8]?) -> String? { object.flatMap(ObjectMeta.decode)?.name }
+
+    @Test("the kubeconfig's CA data verifies the server, and its client certificate data authenticates")
+    func certificateAuthorityAndClientCertificate() async throws {
+        try await withTemporaryFolder { folder in
+            let pki = try KubePKI(in: folder)
+            try await withTLSServer(pki) { port in
+                let user =
+                    "client-certificate-data: \(base64(try pki.text("client.crt"))), "
+                    + "client-key-data: \(base64(try pki.text("client.key")))"
+                let config = try kubeconfig(folder, port: port, ca: "ca.crt", user: user)
+                let object = try await client(config).get(type: .secret, name: "any", namespace: "default")
+                #expect(secretName(object) == "tls-user")
+
+                // The name checked can differ from the address: the certificate is for kube.test too.
+                let named = try kubeconfig(
+                    folder,
+                    port: port,
+                    ca: "ca.crt",
+                    user: "token: t",
+                    cluster: ", tls-server-name: kube.test"
+                )
+                #expect(secretName(try await client(named).get(type: .secret, name: "any", namespace: "d")) != nil)
+            }
+        }
+    }
+
+    @Test("a CA that does not verify the server is said so, at once and without retries")
+    func wrongCertificateAuthority() async throws {
+        try await withTemporaryFolder { folder in
+            let pki = try KubePKI(in: folder)
+            try await withTLSServer(pki) { port in
+                let config = try kubeconfig(folder, port: port, ca: "other.crt", user: "token: SECRET-TOKEN-tls")
+                // Retries would pause 2 s each: the failure must come before the first pause ends.
+                let patient = RetryPolicy(maximumAttempts: 4, initialBackoff: .seconds(2), jitter: .none)
+                let client = try client(config, retryPolicy: patient)
+                let started = ContinuousClock.now
+                let error = await kubernetesError { () async throws(KubernetesError) in
+                    try await client.get(type: .secret, name: "any", namespace: "default")
+                }
+                #expect(ContinuousClock.now - started < .seconds(2))
+                #expect(error?.code == .certificate)
+                #expect(
+                    error?.message.hasPrefix(
+                        "the certificate authority of context tls (kubeconfig \(config)) does not verify the "
+                            + "Kubernetes API server at https://127.0.0.1:\(port) ("
+                    ) == true
+                )
+                #expect(error?.message.contains("SECRET") == false)
+            }
+        }
+    }
+
+    @Test("a client certificate printed by an exec plugin is presented to the server")
+    func execPluginClientCertificate() async throws {
+        try await withTemporaryFolder { folder in
+            let pki = try KubePKI(in: folder)
+            try await withTLSServer(pki) { port in
+                let user = """
+                    exec: {apiVersion: client.authentication.k8s.io/v1, command: \(KubeconfigCredentialTests.plugin),
+                      interactiveMode: Never, env: [{name: AGNOST_TEST_RUNS, value: \(folder.path)/runs},
+                      {name: AGNOST_TEST_MODE, value: certificate},
+                      {name: AGNOST_TEST_CERTIFICATE, value: \(pki.path("client.crt"))},
+                      {name: AGNOST_TEST_KEY, value: \(pki.path("client.key"))}]}
+                    """
+                let config = try kubeconfig(folder, port: port, ca: "ca.crt", user: user)
+                let object = try await client(config).get(type: .secret, name: "any", namespace: "default")
+                #expect(secretName(object) == "tls-user")
+            }
+        }
+    }
+}
