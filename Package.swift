@@ -112,6 +112,7 @@ let package = Package(
             dependencies: [
                 "AgnostKnative", "AgnostHTTP", "AgnostOCI", "AgnostTestSupport",
                 .product(name: "AgnostBundle", package: "runtime"),
+                .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["Golden", "Fixtures"]
         ),

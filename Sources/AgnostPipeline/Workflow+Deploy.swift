@@ -105,7 +105,8 @@ extension Workflow {
         to repository: ImageReference?,
         insecure: Bool
     ) async throws(PipelineError) -> (BundleManifest, String) {
-        var imageOptions = ImageOptions(name: try repository ?? imageName(of: project))
+        let name = if let repository { repository } else { try imageName(of: project) }
+        var imageOptions = ImageOptions(name: name)
         imageOptions.insecure = insecure
         let built = try await buildImage(project, configuration: .release, options: imageOptions, push: true)
         guard let pushed = built.pushed, let digest = pushed.digest else {

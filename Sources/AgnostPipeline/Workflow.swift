@@ -21,7 +21,7 @@ import Foundation
 public struct Workflow: Sendable {
     /// Where credentials, the user's caches and `SOURCE_DATE_EPOCH` come from.
     public let environment: [String: String]
-    private let report: @Sendable (PipelineEvent) -> Void
+    let report: @Sendable (PipelineEvent) -> Void
 
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,

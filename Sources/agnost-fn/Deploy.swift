@@ -57,8 +57,9 @@ struct Deploy: AsyncParsableCommand {
         options.wait = noWait ? nil : timeout.duration
         options.insecure = insecure
         let project = self.project.project
+        let chosen = options
         let deployment = try await Console.clusterStep(checkWith: statusCommand) { () async throws(PipelineError) in
-            try await workflow.deploy(project, options: options)
+            try await workflow.deploy(project, options: chosen)
         }
         let result = deployment.result
         if dryRun {

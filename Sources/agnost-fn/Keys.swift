@@ -83,7 +83,9 @@ struct Keys: AsyncParsableCommand {
                 let width = max(4, entries.map(\.name.count).max() ?? 0)
                 print("NAME".padding(width) + "  CREATED               SHA-256")
                 for entry in entries {
-                    print(entry.name.padding(width) + "  " + entry.created.padding(20) + "  " + entry.sha256Prefix + "…")
+                    print(
+                        entry.name.padding(width) + "  " + entry.created.padding(20) + "  " + entry.sha256Prefix + "…"
+                    )
                 }
             }
         }
@@ -112,7 +114,8 @@ struct Keys: AsyncParsableCommand {
                     throw DeployError(
                         .render,
                         "there is no key named \(name)"
-                            + (names.isEmpty ? "; the version has no keys" : "; its keys are \(names.joined(separator: ", "))")
+                            + (names.isEmpty
+                                ? "; the version has no keys" : "; its keys are \(names.joined(separator: ", "))")
                     )
                 }
                 var changed = data

@@ -127,10 +127,13 @@ final class DeployProgressConsole: Sendable {
         case .wouldChange(let kind, let name, let changes):
             settle(
                 "  \(kind.lowercased())/\(name): "
-                    + (changes.isEmpty ? "no change" : "would change:\n" + changes.map { "    \($0)" }.joined(separator: "\n"))
+                    + (changes.isEmpty
+                        ? "no change" : "would change:\n" + changes.map { "    \($0)" }.joined(separator: "\n"))
             )
         case .pruned(let kind, let name, let dryRun):
-            settle("  \(kind.lowercased())/\(name) \(dryRun ? "would be deleted" : "deleted") (no longer in agnost.yaml)")
+            settle(
+                "  \(kind.lowercased())/\(name) \(dryRun ? "would be deleted" : "deleted") (no longer in agnost.yaml)"
+            )
         case .condition(let progress):
             show(progress)
         case .watchReconnected(let attempt):

@@ -24,7 +24,8 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let service = try project.checkedSpec().serviceName
         let deployer = try cluster.deployer()
-        let state = try await Console.cluster(checkWith: "kubectl get ksvc \(service)") { () async throws(DeployError) in
+        let state = try await Console.cluster(checkWith: "kubectl get ksvc \(service)") {
+            () async throws(DeployError) in
             try await deployer.state(of: service)
         }
         let report = StatusReport(state.service, revisions: state.revisions, namespace: deployer.namespace)
@@ -51,8 +52,8 @@ struct StatusReport: Encodable {
     var service: String
     var namespace: String
     var url: String?
-    var generation: Int?
-    var observedGeneration: Int?
+    var generation: Int64?
+    var observedGeneration: Int64?
     var conditions: [Condition]
     var revisions: [Revision]
 

@@ -31,7 +31,7 @@ struct Versions: AsyncParsableCommand {
         }
         let entries = services.map { service in
             Entry(
-                version: service.metadata.labels?[VersionLabels.version] ?? "?",
+                version: service.metadata.labels[VersionLabels.version] ?? "?",
                 service: service.metadata.name,
                 url: service.status.url,
                 ready: service.condition("Ready")?.status ?? "Unknown",

@@ -3,8 +3,8 @@ import Testing
 
 @Suite struct ReadinessTrackerTests {
     private func state(
-        generation: Int,
-        observed: Int?,
+        generation: Int64,
+        observed: Int64?,
         ready: String? = nil,
         reason: String? = nil,
         message: String? = nil,
@@ -18,7 +18,7 @@ import Testing
             conditions.append(Condition(type: "Ready", status: ready, reason: reason, message: message))
         }
         return ServiceState(
-            metadata: ObjectMetadata(name: "todo-v1", generation: generation),
+            metadata: ObjectMeta(name: "todo-v1", generation: generation),
             status: ServiceState.Status(
                 observedGeneration: observed,
                 conditions: conditions,

@@ -4,28 +4,28 @@ import Testing
 @Suite struct TrafficPlanTests {
     private func service(serving traffic: [TrafficTarget]) -> ServiceState {
         ServiceState(
-            metadata: ObjectMetadata(name: "todo-v1", generation: 3),
+            metadata: ObjectMeta(name: "todo-v1", generation: 3),
             status: ServiceState.Status(observedGeneration: 3, traffic: traffic)
         )
     }
 
     private let revisions = [
         RevisionState(
-            metadata: ObjectMetadata(
+            metadata: ObjectMeta(
                 name: "todo-v1-aaaaaaa",
                 labels: ["serving.knative.dev/configurationGeneration": "1"]
             ),
             conditions: [Condition(type: "Ready", status: "True")]
         ),
         RevisionState(
-            metadata: ObjectMetadata(
+            metadata: ObjectMeta(
                 name: "todo-v1-bbbbbbb",
                 labels: ["serving.knative.dev/configurationGeneration": "2"]
             ),
             conditions: [Condition(type: "Ready", status: "False")]
         ),
         RevisionState(
-            metadata: ObjectMetadata(
+            metadata: ObjectMeta(
                 name: "todo-v1-ccccccc",
                 labels: ["serving.knative.dev/configurationGeneration": "10"]
             ),

@@ -73,7 +73,8 @@ public final class KubernetesClient: Sendable {
         type: ResourceType,
         name: String,
         namespace: String,
-        dryRun: Bool = false
+        dryRun: Bool = false,
+        fieldManager: String = KubernetesClient.fieldManager
     ) async throws(KubernetesError) -> AppliedObject {
         let operation = Operation(verb: "patch", type: type, name: name, namespace: namespace)
         guard body.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{") else {
@@ -83,7 +84,7 @@ public final class KubernetesClient: Sendable {
                 context: operation.subject
             )
         }
-        var query = "fieldManager=\(Self.fieldManager)&force=true&fieldValidation=Strict"
+        var query = "fieldManager=\(fieldManager)&force=true&fieldValidation=Strict"
         if dryRun { query += "&dryRun=All" }
         let response = try await send(
             "PATCH",

@@ -16,6 +16,29 @@ public struct ObjectMeta: Sendable, Decodable, Equatable {
         case name, namespace, uid, resourceVersion, generation, labels, annotations, creationTimestamp
     }
 
+    public init(
+        name: String,
+        namespace: String? = nil,
+        resourceVersion: String? = nil,
+        generation: Int64? = nil,
+        creationTimestamp: String? = nil,
+        labels: [String: String] = [:],
+        annotations: [String: String] = [:]
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.resourceVersion = resourceVersion
+        self.generation = generation
+        self.creationTimestamp = creationTimestamp
+        self.labels = labels
+        self.annotations = annotations
+    }
+
+    /// `creationTimestamp` as a date; nil when absent or not RFC 3339.
+    public var created: Date? {
+        creationTimestamp.flatMap { try? Date($0, strategy: .iso8601) }
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""

@@ -21,7 +21,9 @@ public enum APIKeyMaker {
         let chosen = name ?? nextName(existing)
         guard
             !chosen.isEmpty, chosen.count <= 63,
-            chosen.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
+            chosen.utf8.allSatisfy({
+                $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0)
+            })
         else {
             throw DeployError(
                 .render,

@@ -57,8 +57,10 @@ public struct Deployer: Sendable {
         public var url: String?
         /// Whether the Service (template or traffic) or its Secret changed; false for an unchanged deploy.
         public var changed: Bool
-        /// The objects as the cluster holds them (or would, in a dry run), secret first.
+        /// The objects as applied, secret first.
         public var rendered: RenderedVersion
+        /// What the version's Secret holds now.
+        public var secretData: VersionSecretData
     }
 
     /// Applies `bundle`'s version with `image` (pinned by digest), prunes objects the version no longer has, and
@@ -72,9 +74,11 @@ public struct Deployer: Sendable {
         let existingSecret = try await cluster(service) { () throws(KubernetesError) in
             try await client.get(type: .secret, name: service, namespace: namespace)
         }
-        let secretData = options.secret(try existingSecret.map { json throws(DeployError) in
-            try Self.secretData(json, context: "\(namespace)/\(service)")
-        })
+        let secretData = options.secret(
+            try existingSecret.map { json throws(DeployError) in
+                try Self.secretData(json, context: "\(namespace)/\(service)")
+            }
+        )
         let rendered: RenderedVersion
         do throws(ManifestError) {
             rendered = try ManifestRenderer.render(
@@ -107,7 +111,7 @@ public struct Deployer: Sendable {
                     .wouldChange(
                         kind: object.kind,
                         name: object.name,
-                        changes: ManifestDiff.changes(from: before, to: result.object, hidingValuesOf: type == .secret)
+                        changes: ManifestDiff.changes(from: before, to: result.object, hidingValues: type == .secret)
                     )
                 )
             } else {
@@ -117,7 +121,14 @@ public struct Deployer: Sendable {
         }
         try await prune(app: bundle.app, version: bundle.version, keeping: rendered.objects, dryRun: options.dryRun)
         guard let applied, !options.dryRun, let wait = options.wait else {
-            return Result(service: service, revision: rendered.revisionName, url: nil, changed: changed, rendered: rendered)
+            return Result(
+                service: service,
+                revision: rendered.revisionName,
+                url: nil,
+                changed: changed,
+                rendered: rendered,
+                secretData: secretData
+            )
         }
         let url = try await waitUntilReady(
             service: service,
@@ -125,13 +136,20 @@ public struct Deployer: Sendable {
             applied: applied,
             timeout: wait
         )
-        return Result(service: service, revision: rendered.revisionName, url: url, changed: changed, rendered: rendered)
+        return Result(
+            service: service,
+            revision: rendered.revisionName,
+            url: url,
+            changed: changed,
+            rendered: rendered,
+            secretData: secretData
+        )
     }
 
     static func outcome(before: [UInt8]?, after: AppliedObject) -> ApplyOutcome {
         guard let before else { return .created }
-        let previous = try? DecodingFailure.decode(ObjectEnvelope.self, from: before).metadata.resourceVersion
-        return previous == after.metadata.resourceVersion ? .unchanged : .configured
+        return ObjectMeta.decode(from: before)?.resourceVersion == after.metadata.resourceVersion
+            ? .unchanged : .configured
     }
 
     // MARK: Readiness
@@ -173,7 +191,7 @@ public struct Deployer: Sendable {
                             step = tracker.observeDeletion()
                         case .added, .modified:
                             step = tracker.observe(try ServiceState(json: event.object))
-                        default:
+                        case .bookmark:
                             continue
                         }
                         if let url = try settle(step, context: context) { return .success(url) }
@@ -264,21 +282,22 @@ public struct Deployer: Sendable {
 
     /// Every object in the namespace labeled as agnost-fn's for `version` of `app`, of each kind the cluster
     /// serves (a cluster without Knative Eventing has no PingSources or Triggers to look at).
-    func labeledObjects(app: String, version: String?) async throws(DeployError) -> [(type: ResourceType, name: String)] {
+    func labeledObjects(app: String, version: String?) async throws(DeployError) -> [(type: ResourceType, name: String)]
+    {
         let selector = ManifestRenderer.labelSelector(app: app, version: version)
         var found: [(type: ResourceType, name: String)] = []
         for type in Self.ownedTypes {
             let list: ObjectList
             do throws(KubernetesError) {
                 list = try await client.list(type: type, namespace: namespace, labelSelector: selector)
-            } catch where error.code == .resourceTypeMissing && type != .knativeService {
+            } catch  where error.code == .resourceTypeMissing && type != .knativeService {
                 continue
             } catch {
                 throw DeployError(.cluster, error.message, context: "\(namespace)/\(app)", underlying: error)
             }
             for item in list.items {
-                guard let envelope = try? DecodingFailure.decode(ObjectEnvelope.self, from: item) else { continue }
-                found.append((type, envelope.metadata.name))
+                guard let metadata = ObjectMeta.decode(from: item) else { continue }
+                found.append((type, metadata.name))
             }
         }
         return found
@@ -306,14 +325,23 @@ public struct Deployer: Sendable {
     // MARK: Reading deployed versions
 
     /// The Service and its revisions, newest last.
-    public func state(of service: String) async throws(DeployError) -> (service: ServiceState, revisions: [RevisionState]) {
+    public func state(
+        of service: String
+    ) async throws(DeployError) -> (service: ServiceState, revisions: [RevisionState]) {
         let context = "\(namespace)/\(service)"
         guard
-            let json = try await cluster(service, { () throws(KubernetesError) in
-                try await client.get(type: .knativeService, name: service, namespace: namespace)
-            })
+            let json = try await cluster(
+                service,
+                { () throws(KubernetesError) in
+                    try await client.get(type: .knativeService, name: service, namespace: namespace)
+                }
+            )
         else {
-            throw DeployError(.notDeployed, "Service \(service) is not deployed in namespace \(namespace)", context: context)
+            throw DeployError(
+                .notDeployed,
+                "Service \(service) is not deployed in namespace \(namespace)",
+                context: context
+            )
         }
         let list = try await cluster(service) { () throws(KubernetesError) in
             try await client.list(
@@ -355,7 +383,8 @@ public struct Deployer: Sendable {
         let json = try await cluster(service) { () throws(KubernetesError) in
             try await client.get(type: .secret, name: service, namespace: namespace)
         }
-        return try json.map { json throws(DeployError) in try Self.secretData(json, context: "\(namespace)/\(service)") }
+        return try json.map { json throws(DeployError) in try Self.secretData(json, context: "\(namespace)/\(service)")
+        }
     }
 
     /// The data of a Secret as the API server returns it.
@@ -432,11 +461,6 @@ public struct Deployer: Sendable {
         let seconds = duration.components.seconds
         return seconds >= 60 && seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
     }
-}
-
-/// Just the metadata of an object.
-struct ObjectEnvelope: Decodable {
-    var metadata: ObjectMetadata
 }
 
 /// The apply body of a traffic change: only `spec.traffic`, which the traffic field manager owns.

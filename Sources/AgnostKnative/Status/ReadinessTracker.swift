@@ -48,10 +48,10 @@ public struct ReadinessTracker: Sendable {
     }
 
     public let revision: String
-    public let generation: Int
+    public let generation: Int64
     private var shown: [String: ConditionProgress] = [:]
 
-    public init(revision: String, generation: Int) {
+    public init(revision: String, generation: Int64) {
         self.revision = revision
         self.generation = generation
     }

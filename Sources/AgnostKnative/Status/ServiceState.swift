@@ -7,13 +7,13 @@ import Foundation
 /// let state = try ServiceState(json: bytes)
 /// print(state.status.url ?? "no URL yet", state.condition("Ready")?.status ?? "Unknown")
 /// ```
-public struct ServiceState: Sendable, Hashable, Decodable {
-    public var metadata: ObjectMetadata
+public struct ServiceState: Sendable, Equatable, Decodable {
+    public var metadata: ObjectMeta
     public var spec: Spec
     public var status: Status
 
     /// The parts of `spec` that status and traffic need.
-    public struct Spec: Sendable, Hashable, Decodable {
+    public struct Spec: Sendable, Equatable, Decodable {
         public var template: Template?
         public var traffic: [TrafficTarget]?
 
@@ -22,19 +22,19 @@ public struct ServiceState: Sendable, Hashable, Decodable {
             self.traffic = traffic
         }
 
-        public struct Template: Sendable, Hashable, Decodable {
+        public struct Template: Sendable, Equatable, Decodable {
             public var metadata: TemplateMetadata?
         }
 
-        public struct TemplateMetadata: Sendable, Hashable, Decodable {
+        public struct TemplateMetadata: Sendable, Equatable, Decodable {
             public var name: String?
             public var annotations: [String: String]?
         }
     }
 
     /// `status`, written by the Knative controller.
-    public struct Status: Sendable, Hashable, Decodable {
-        public var observedGeneration: Int?
+    public struct Status: Sendable, Equatable, Decodable {
+        public var observedGeneration: Int64?
         public var conditions: [Condition]?
         public var url: String?
         public var latestCreatedRevisionName: String?
@@ -42,7 +42,7 @@ public struct ServiceState: Sendable, Hashable, Decodable {
         public var traffic: [TrafficTarget]?
 
         public init(
-            observedGeneration: Int? = nil,
+            observedGeneration: Int64? = nil,
             conditions: [Condition]? = nil,
             url: String? = nil,
             latestCreatedRevisionName: String? = nil,
@@ -58,7 +58,7 @@ public struct ServiceState: Sendable, Hashable, Decodable {
         }
     }
 
-    public init(metadata: ObjectMetadata, spec: Spec = Spec(), status: Status = Status()) {
+    public init(metadata: ObjectMeta, spec: Spec = Spec(), status: Status = Status()) {
         self.metadata = metadata
         self.spec = spec
         self.status = status
@@ -73,7 +73,7 @@ public struct ServiceState: Sendable, Hashable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        metadata = try container.decode(ObjectMetadata.self, forKey: .metadata)
+        metadata = try container.decode(ObjectMeta.self, forKey: .metadata)
         spec = try container.decodeIfPresent(Spec.self, forKey: .spec) ?? Spec()
         status = try container.decodeIfPresent(Status.self, forKey: .status) ?? Status()
     }
@@ -85,41 +85,6 @@ public struct ServiceState: Sendable, Hashable, Decodable {
 
     /// The revision the template names, which a deploy waits for.
     public var templateRevisionName: String? { spec.template?.metadata?.name }
-}
-
-/// `metadata` of any object, as far as agnost-fn reads it.
-public struct ObjectMetadata: Sendable, Hashable, Decodable {
-    public var name: String
-    public var namespace: String?
-    public var uid: String?
-    public var resourceVersion: String?
-    public var generation: Int?
-    public var creationTimestamp: String?
-    public var labels: [String: String]?
-    public var annotations: [String: String]?
-
-    public init(
-        name: String,
-        namespace: String? = nil,
-        resourceVersion: String? = nil,
-        generation: Int? = nil,
-        creationTimestamp: String? = nil,
-        labels: [String: String]? = nil,
-        annotations: [String: String]? = nil
-    ) {
-        self.name = name
-        self.namespace = namespace
-        self.resourceVersion = resourceVersion
-        self.generation = generation
-        self.creationTimestamp = creationTimestamp
-        self.labels = labels
-        self.annotations = annotations
-    }
-
-    /// `creationTimestamp` as a date; nil when absent or not RFC 3339.
-    public var created: Date? {
-        creationTimestamp.flatMap { try? Date($0, strategy: .iso8601) }
-    }
 }
 
 /// A Knative status condition.
@@ -166,8 +131,8 @@ public struct TrafficTarget: Sendable, Hashable, Codable {
 }
 
 /// A `serving.knative.dev/v1` Revision, as status and rollback read it.
-public struct RevisionState: Sendable, Hashable, Decodable {
-    public var metadata: ObjectMetadata
+public struct RevisionState: Sendable, Equatable, Decodable {
+    public var metadata: ObjectMeta
     public var image: String?
     public var conditions: [Condition]
 
@@ -176,7 +141,7 @@ public struct RevisionState: Sendable, Hashable, Decodable {
     enum ContainerKeys: String, CodingKey { case image }
     enum StatusKeys: String, CodingKey { case conditions }
 
-    public init(metadata: ObjectMetadata, image: String? = nil, conditions: [Condition] = []) {
+    public init(metadata: ObjectMeta, image: String? = nil, conditions: [Condition] = []) {
         self.metadata = metadata
         self.image = image
         self.conditions = conditions
@@ -188,7 +153,7 @@ public struct RevisionState: Sendable, Hashable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        metadata = try container.decode(ObjectMetadata.self, forKey: .metadata)
+        metadata = try container.decode(ObjectMeta.self, forKey: .metadata)
         if let spec = try? container.nestedContainer(keyedBy: SpecKeys.self, forKey: .spec),
             var containers = try? spec.nestedUnkeyedContainer(forKey: .containers),
             let first = try? containers.nestedContainer(keyedBy: ContainerKeys.self)
@@ -203,7 +168,7 @@ public struct RevisionState: Sendable, Hashable, Decodable {
 
     /// The configuration generation the revision was made for, which orders revisions of one Service.
     public var configurationGeneration: Int? {
-        metadata.labels?["serving.knative.dev/configurationGeneration"].flatMap { Int($0) }
+        metadata.labels["serving.knative.dev/configurationGeneration"].flatMap { Int($0) }
     }
 }
 
