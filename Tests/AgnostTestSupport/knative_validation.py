@@ -218,6 +218,10 @@ def schema_problems(obj, schema):
             problems.append(Problem(path, f"Invalid value: \"{type_name(error.instance)}\": {path} in body must be "
                                     f"of type {wanted}: {go_quote(error.instance)}", "schema",
                                     "FieldValueTypeInvalid"))
+        elif error.validator == "pattern":
+            path = field_path(parts)
+            problems.append(Problem(path, f"Invalid value: {go_quote(error.instance)}: {path} in body should match "
+                                    f"'{error.validator_value}'", "schema"))
         else:
             path = field_path(parts)
             problems.append(Problem(path, f"Invalid value: {go_quote(error.instance)}: {path} in body "
