@@ -36,7 +36,9 @@ import Testing
         defer { cluster.stop() }
         let kube = try Kube(cluster)
         let viewer = Kube.Auth.token(cluster.viewerToken)
-        #expect(try kube.send("GET", "/apis/serving.knative.dev/v1/namespaces/demo/services", auth: viewer).status == 200)
+        #expect(
+            try kube.send("GET", "/apis/serving.knative.dev/v1/namespaces/demo/services", auth: viewer).status == 200
+        )
         let (status, body) = try kube.apply(service("hello"), auth: viewer)
         #expect(status == 403)
         #expect(
@@ -142,7 +144,10 @@ import Testing
         #expect(metadata(body)["name"] as? String == "hello")
         #expect(try cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "hello") == nil)
         _ = try kube.apply(service("hello"))
-        let (dry, answer) = try kube.apply(service("hello", revision: "hello-b", labels: ["tier": "web"]), query: "&dryRun=All")
+        let (dry, answer) = try kube.apply(
+            service("hello", revision: "hello-b", labels: ["tier": "web"]),
+            query: "&dryRun=All"
+        )
         #expect(dry == 200)
         #expect(metadata(answer)["labels"] as? [String: String] == ["tier": "web"], "it answers as if it had applied")
         #expect(generation(answer) == 2)
@@ -170,7 +175,9 @@ import Testing
             body: try JSONSerialization.data(withJSONObject: manifest)
         )
         #expect(response.status == 201)
-        #expect(response.header("Warning")?.contains(#"unknown field \"spec.template.spec.containers[0].bogus\""#) == true)
+        #expect(
+            response.header("Warning")?.contains(#"unknown field \"spec.template.spec.containers[0].bogus\""#) == true
+        )
         let stored = try kube.get("hello")
         #expect((stored[path: ["spec", "template", "spec", "containers", 0]] as? [String: Any])?["bogus"] == nil)
     }
@@ -304,7 +311,9 @@ import Testing
         let url = try #require(first["url"] as? String)
         #expect(url.hasPrefix("http://127.0.0.1:"))
         let client = try HTTPClient()
-        let answer = try json(try client.send(HTTPClientRequest(url: url + "/env", headers: [("Host", "hello.demo.example.com")])))
+        let answer = try json(
+            try client.send(HTTPClientRequest(url: url + "/env", headers: [("Host", "hello.demo.example.com")]))
+        )
         let environment = answer["env"] as? [String: String]
         #expect(environment?["K_SERVICE"] == "hello")
         #expect(environment?["K_REVISION"] == "hello-a")
@@ -338,7 +347,9 @@ import Testing
         #expect((revisions["items"] as? [Any])?.isEmpty == true)
         for port in ports {
             #expect(throws: HTTPClientError.self) {
-                try HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/agnost/ready", timeout: .seconds(2)))
+                try HTTPClient().send(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/agnost/ready", timeout: .seconds(2))
+                )
             }
         }
         let again = try kube.send("DELETE", "/apis/serving.knative.dev/v1/namespaces/demo/services/hello")
@@ -355,7 +366,10 @@ import Testing
         _ = try kube.apply(service("hello"), query: "&force=true")
         let apply = try #require(try cluster.requests().last)
         #expect(apply.method == "PATCH")
-        #expect(apply.path == "/apis/serving.knative.dev/v1/namespaces/demo/services/hello?fieldManager=agnost-fn&force=true")
+        #expect(
+            apply.path
+                == "/apis/serving.knative.dev/v1/namespaces/demo/services/hello?fieldManager=agnost-fn&force=true"
+        )
         #expect(apply.contentType == "application/apply-patch+yaml")
         #expect(apply.user == "deployer")
         #expect(apply.status == 201)
@@ -528,7 +542,12 @@ private func waitUntilReady(_ kube: Kube, _ name: String) throws {
 }
 
 /// The Service's status once Ready is `until` for the current generation, within 20 s.
-private func waitForReady(_ kube: Kube, _ name: String, until wanted: String, generation: Int = 1) throws -> [String: Any] {
+private func waitForReady(
+    _ kube: Kube,
+    _ name: String,
+    until wanted: String,
+    generation: Int = 1
+) throws -> [String: Any] {
     let deadline = ContinuousClock.now + .seconds(20)
     while ContinuousClock.now < deadline {
         let object = try kube.get(name)

@@ -18,29 +18,59 @@ import Testing
     }
 
     static let refused: [Case] = [
-        Case(name: "port name", path: "spec.template.spec.containers[0].ports[0]", message: "Port name http is not allowed") {
+        Case(
+            name: "port name",
+            path: "spec.template.spec.containers[0].ports[0]",
+            message: "Port name http is not allowed"
+        ) {
             restricted { $0[path: Container.port + ["name"]] = "http" }
         },
-        Case(name: "reserved port", path: "spec.template.spec.containers[0].ports[0].containerPort", message: "8013 is a reserved port") {
+        Case(
+            name: "reserved port",
+            path: "spec.template.spec.containers[0].ports[0].containerPort",
+            message: "8013 is a reserved port"
+        ) {
             restricted { $0[path: Container.port + ["containerPort"]] = 8013 }
         },
-        Case(name: "two ports", path: "spec.template.spec.containers[0].ports", message: "more than one container port is set") {
+        Case(
+            name: "two ports",
+            path: "spec.template.spec.containers[0].ports",
+            message: "more than one container port is set"
+        ) {
             restricted {
                 $0[path: Container.path + ["ports"]] = [
                     ["containerPort": 8080, "name": "http1"], ["containerPort": 8081],
                 ]
             }
         },
-        Case(name: "reserved env PORT", path: "spec.template.spec.containers[0].env[1].name", message: #""PORT" is a reserved environment variable"#) {
-            restricted { $0[path: Container.path + ["env"]] = [["name": "A", "value": "b"], ["name": "PORT", "value": "1"]] }
+        Case(
+            name: "reserved env PORT",
+            path: "spec.template.spec.containers[0].env[1].name",
+            message: #""PORT" is a reserved environment variable"#
+        ) {
+            restricted {
+                $0[path: Container.path + ["env"]] = [["name": "A", "value": "b"], ["name": "PORT", "value": "1"]]
+            }
         },
-        Case(name: "reserved env K_REVISION", path: "spec.template.spec.containers[0].env[0].name", message: #""K_REVISION" is a reserved"#) {
+        Case(
+            name: "reserved env K_REVISION",
+            path: "spec.template.spec.containers[0].env[0].name",
+            message: #""K_REVISION" is a reserved"#
+        ) {
             restricted { $0[path: Container.path + ["env"]] = [["name": "K_REVISION", "value": "x"]] }
         },
-        Case(name: "concurrency over 1000", path: "spec.template.spec.containerConcurrency", message: "expected 0 <= 1001 <= 1000") {
+        Case(
+            name: "concurrency over 1000",
+            path: "spec.template.spec.containerConcurrency",
+            message: "expected 0 <= 1001 <= 1000"
+        ) {
             restricted { $0[path: ["spec", "template", "spec", "containerConcurrency"]] = 1001 }
         },
-        Case(name: "negative concurrency", path: "spec.template.spec.containerConcurrency", message: "expected 0 <= -1 <= 1000") {
+        Case(
+            name: "negative concurrency",
+            path: "spec.template.spec.containerConcurrency",
+            message: "expected 0 <= -1 <= 1000"
+        ) {
             restricted { $0[path: ["spec", "template", "spec", "containerConcurrency"]] = -1 }
         },
         Case(name: "timeout over 600", path: "spec.template.spec.timeoutSeconds", message: "expected 0 <= 601 <= 600") {
@@ -49,45 +79,85 @@ import Testing
         Case(name: "revision prefix", path: "spec.template.metadata.name", message: #"must have prefix "todo-v1-""#) {
             restricted { $0[path: ["spec", "template", "metadata", "name"]] = "other-abc" }
         },
-        Case(name: "revision length", path: "spec.template.metadata.name", message: "must be no more than 63 characters") {
-            restricted { $0[path: ["spec", "template", "metadata", "name"]] = "todo-v1-" + String(repeating: "a", count: 56) }
+        Case(
+            name: "revision length",
+            path: "spec.template.metadata.name",
+            message: "must be no more than 63 characters"
+        ) {
+            restricted {
+                $0[path: ["spec", "template", "metadata", "name"]] = "todo-v1-" + String(repeating: "a", count: 56)
+            }
         },
-        Case(name: "autoscaling on the Service", path: "metadata.annotations", message: "autoscaling annotations must be put under") {
+        Case(
+            name: "autoscaling on the Service",
+            path: "metadata.annotations",
+            message: "autoscaling annotations must be put under"
+        ) {
             restricted { $0[path: ["metadata", "annotations"]] = ["autoscaling.knative.dev/min-scale": "1"] }
         },
-        Case(name: "min over max", path: "spec.template.metadata.annotations.autoscaling.knative.dev/max-scale", message: "max-scale=2 is less than min-scale=3") {
+        Case(
+            name: "min over max",
+            path: "spec.template.metadata.annotations.autoscaling.knative.dev/max-scale",
+            message: "max-scale=2 is less than min-scale=3"
+        ) {
             restricted {
                 $0[path: ["spec", "template", "metadata", "annotations"]] = [
                     "autoscaling.knative.dev/min-scale": "3", "autoscaling.knative.dev/max-scale": "2",
                 ]
             }
         },
-        Case(name: "min-scale not an integer", path: "spec.template.metadata.annotations.autoscaling.knative.dev/min-scale", message: "invalid value: two") {
-            restricted { $0[path: ["spec", "template", "metadata", "annotations"]] = ["autoscaling.knative.dev/min-scale": "two"] }
+        Case(
+            name: "min-scale not an integer",
+            path: "spec.template.metadata.annotations.autoscaling.knative.dev/min-scale",
+            message: "invalid value: two"
+        ) {
+            restricted {
+                $0[path: ["spec", "template", "metadata", "annotations"]] = ["autoscaling.knative.dev/min-scale": "two"]
+            }
         },
         Case(name: "no image", path: "spec.template.spec.containers[0].image", message: "missing field(s)") {
             restricted { $0[path: Container.path + ["image"]] = nil }
         },
-        Case(name: "probe port", path: "spec.template.spec.containers[0].readinessProbe.httpGet.port", message: "Probe port must match container port") {
+        Case(
+            name: "probe port",
+            path: "spec.template.spec.containers[0].readinessProbe.httpGet.port",
+            message: "Probe port must match container port"
+        ) {
             restricted { $0[path: Container.path + ["readinessProbe", "httpGet", "port"]] = "admin" }
         },
-        Case(name: "privileged", path: "spec.template.spec.containers[0].securityContext.privileged", message: "must not set the field(s)") {
+        Case(
+            name: "privileged",
+            path: "spec.template.spec.containers[0].securityContext.privileged",
+            message: "must not set the field(s)"
+        ) {
             restricted { $0[path: Container.path + ["securityContext", "privileged"]] = true }
         },
-        Case(name: "added capability", path: "spec.template.spec.containers[0].securityContext.capabilities.add", message: "must not set the field(s)") {
+        Case(
+            name: "added capability",
+            path: "spec.template.spec.containers[0].securityContext.capabilities.add",
+            message: "must not set the field(s)"
+        ) {
             restricted { $0[path: Container.path + ["securityContext", "capabilities", "add"]] = ["NET_ADMIN"] }
         },
-        Case(name: "pod security context", path: "spec.template.spec.securityContext", message: "must not set the field(s)") {
+        Case(
+            name: "pod security context",
+            path: "spec.template.spec.securityContext",
+            message: "must not set the field(s)"
+        ) {
             restricted { $0[path: ["spec", "template", "spec", "securityContext"]] = ["runAsNonRoot": true] }
         },
         Case(name: "traffic sum", path: "spec.traffic", message: "Traffic targets sum to 90, want 100") {
             restricted { $0[path: ["spec", "traffic"]] = [["latestRevision": true, "percent": 90]] }
         },
         Case(name: "traffic tag", path: "spec.traffic[0].tag", message: "not a DNS 1035 label") {
-            restricted { $0[path: ["spec", "traffic"]] = [["latestRevision": true, "percent": 100, "tag": "Bad_Tag"]] }
+            restricted {
+                $0[path: ["spec", "traffic"]] = [["latestRevision": true, "percent": 100, "tag": "Bad_Tag"]]
+            }
         },
         Case(name: "traffic pin", path: "spec.traffic[0].latestRevision", message: "may not set revisionName") {
-            restricted { $0[path: ["spec", "traffic"]] = [["latestRevision": true, "revisionName": "todo-v1-a", "percent": 100]] }
+            restricted {
+                $0[path: ["spec", "traffic"]] = [["latestRevision": true, "revisionName": "todo-v1-a", "percent": 100]]
+            }
         },
         Case(name: "unknown field", path: "spec.template.spec.containers[0].bogus", message: "unknown field") {
             restricted { $0[path: Container.path + ["bogus"]] = 1 }
@@ -223,7 +293,9 @@ import Testing
     }
 
     private func temporaryFolder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-validation-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agnost-validation-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder
     }
@@ -263,7 +335,9 @@ private func restricted(_ change: (inout [String: Any]) -> Void) -> [String: Any
                             ],
                             "readinessProbe": ["httpGet": ["path": "/agnost/ready", "port": 8080]],
                             "livenessProbe": ["httpGet": ["path": "/agnost/health"]],
-                            "resources": ["requests": ["cpu": "100m", "memory": "64Mi"], "limits": ["memory": "128Mi"]],
+                            "resources": [
+                                "requests": ["cpu": "100m", "memory": "64Mi"], "limits": ["memory": "128Mi"],
+                            ],
                             "securityContext": [
                                 "runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
                                 "capabilities": ["drop": ["ALL"]], "seccompProfile": ["type": "RuntimeDefault"],

@@ -78,7 +78,11 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
 
     /// Stops the server and every revision process, and removes the folder; later calls do nothing.
     public func stop() {
-        guard !stopped.withLock({ let was = $0; $0 = true; return was }) else { return }
+        guard
+            !stopped.withLock({
+                let was = $0; $0 = true; return was
+            })
+        else { return }
         // Closing the lifeline stops the server, as when this process dies: no signal is needed, which matters
         // because the test runner's threads block SIGTERM and children keep that mask across exec.
         try? lifeline?.fileHandleForWriting.close()
@@ -115,7 +119,9 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
         let (status, body) = try call("GET", "\(prefix)/namespaces/\(namespace)/\(plural)/\(name)")
         if status == 404 { return nil }
         guard status == 200, let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            throw FixtureFailure("GET \(plural) \(namespace)/\(name) answered \(status): \(String(decoding: body, as: UTF8.self))")
+            throw FixtureFailure(
+                "GET \(plural) \(namespace)/\(name) answered \(status): \(String(decoding: body, as: UTF8.self))"
+            )
         }
         return object
     }
