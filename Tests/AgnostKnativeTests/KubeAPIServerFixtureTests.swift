@@ -51,6 +51,33 @@ import Testing
         #expect(details?["kind"] as? String == "services")
     }
 
+    @Test func aRoleLimitsTheDeployerAsRBACWould() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-role-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let role = folder.appendingPathComponent("role.yaml").path
+        try """
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: Role
+        metadata: {name: updater}
+        rules:
+        - apiGroups: [serving.knative.dev]
+          resources: [services]
+          verbs: [get, list, watch, patch]
+
+        """.write(toFile: role, atomically: true, encoding: .utf8)
+        let cluster = try KubeAPIServerFixture(deployerRole: role)
+        defer { cluster.stop() }
+        let kube = try Kube(cluster)
+        #expect(try kube.send("GET", "/apis/serving.knative.dev/v1/namespaces/demo/services").status == 200)
+        // Apply that creates needs `create` as well as `patch`.
+        let (status, body) = try kube.apply(service("hello"))
+        #expect(status == 403)
+        #expect((body["message"] as? String)?.contains(#"User "deployer" cannot create resource "services""#) == true)
+        let (secret, _) = try kube.apply(secret("hello"), path: "/api/v1/namespaces/demo/secrets/hello")
+        #expect(secret == 403)
+    }
+
     @Test func applyNeedsAFieldManagerAndTheApplyContentType() throws {
         let cluster = try KubeAPIServerFixture()
         defer { cluster.stop() }

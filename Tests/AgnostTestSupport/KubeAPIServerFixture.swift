@@ -60,13 +60,26 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
     ///     are ready at once and `status.url` is `http://SERVICE.NAMESPACE.example.com`.
     ///   - watchHistory: how many changes the server keeps for watches to resume from; older resource versions get
     ///     410 Expired.
-    public init(knative: Bool = true, bundleCommand: String? = nil, watchHistory: Int = 500) throws {
+    ///   - deployerRole: a YAML file with an `rbac.authorization.k8s.io/v1` Role whose rules the server enforces for
+    ///     user `deployer`, as RBAC would once the Role is bound to it (`knative/rbac.yaml`, say); nil lets the
+    ///     deployer do everything.
+    public init(
+        knative: Bool = true,
+        bundleCommand: String? = nil,
+        watchHistory: Int = 500,
+        deployerRole: String? = nil
+    ) throws {
         try FileManager.default.createDirectory(atPath: "\(folder)/state", withIntermediateDirectories: true)
         do {
             try makeCertificates()
             try "\(deployerToken),deployer\n\(viewerToken),viewer\n\(adminToken),fixture-admin\n"
                 .write(toFile: "\(folder)/tokens.csv", atomically: true, encoding: .utf8)
-            try start(knative: knative, bundleCommand: bundleCommand, watchHistory: watchHistory)
+            try start(
+                knative: knative,
+                bundleCommand: bundleCommand,
+                watchHistory: watchHistory,
+                deployerRole: deployerRole
+            )
             try writeKubeconfig()
         } catch {
             stop()
@@ -226,7 +239,7 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
         guard status == 0 else { throw FixtureFailure("openssl \(arguments.first ?? "") failed: \(output)") }
     }
 
-    private func start(knative: Bool, bundleCommand: String?, watchHistory: Int) throws {
+    private func start(knative: Bool, bundleCommand: String?, watchHistory: Int, deployerRole: String?) throws {
         let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let crds = here.appendingPathComponent("../../../shared/knative-crds").standardized.path
         guard FileManager.default.fileExists(atPath: crds) else {
@@ -240,6 +253,7 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
         ]
         if !knative { arguments.append("--without-knative") }
         if let bundleCommand { arguments += ["--bundle-command", bundleCommand] }
+        if let deployerRole { arguments += ["--role", "deployer=\(deployerRole)"] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         let output = Pipe()

@@ -809,6 +809,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_json(self, code, body, headers=None):
         data = (json.dumps(body) + "\n").encode()
+        # Logged before the answer leaves, so that a client that got it finds it in the log.
+        self.log_request_line(code)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Cache-Control", "no-cache, private")
@@ -817,7 +819,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        self.log_request_line(code)
 
     def log_request_line(self, code):
         if self.user in self.server.options.admin or self.path.startswith("/fixture/"):
@@ -1132,12 +1133,12 @@ class Handler(BaseHTTPRequestHandler):
         bookmarks = query.get("allowWatchBookmarks") == "true"
         start = query.get("resourceVersion")
         store = self.server.store
+        self.log_request_line(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        self.log_request_line(200)
 
         def chunk(event):
             data = (json.dumps(event) + "\n").encode()
