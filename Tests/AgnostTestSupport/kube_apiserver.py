@@ -1091,7 +1091,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(*status(400, "BadRequest", f"Invalid fieldValidation value \"{validation}\": must "
                                           "be one of \"Ignore\", \"Warn\", or \"Strict\""))
         try:
-            config = yaml.safe_load(body.decode("utf-8"))
+            config = yaml.load(body.decode("utf-8"), Loader=knative_validation.YAML_LOADER)
         except (UnicodeDecodeError, yaml.YAMLError) as error:
             return self.send_json(*status(400, "BadRequest", f"error decoding YAML: {error}"))
         if not isinstance(config, dict):
