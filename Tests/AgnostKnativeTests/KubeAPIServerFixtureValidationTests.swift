@@ -186,6 +186,18 @@ import Testing
         Case(name: "PingSource sink", path: "spec.sink", message: "expected at least one, got none") {
             pingSource { $0[path: ["spec", "sink"]] = nil }
         },
+        Case(name: "PingSource @every", path: "spec.schedule", message: "unsupported descriptor @every") {
+            pingSource { $0[path: ["spec", "schedule"]] = "@every 1m" }
+        },
+        Case(name: "PingSource time zone", path: "spec.timezone", message: "provided bad location") {
+            pingSource { $0[path: ["spec", "timezone"]] = "Mars/Olympus" }
+        },
+        Case(name: "relative sink URI", path: "spec.sink.uri", message: "Relative URI is not allowed") {
+            pingSource { $0[path: ["spec", "sink"]] = ["uri": "/events"] }
+        },
+        Case(name: "Trigger attribute", path: "spec.filter.attributes[Type]", message: #"invalid key name "Type""#) {
+            trigger { $0[path: ["spec", "filter", "attributes"]] = ["Type": "order.created"] }
+        },
         Case(name: "Trigger broker", path: "spec.broker", message: "missing field(s)") {
             trigger { $0[path: ["spec", "broker"]] = nil }
         },
@@ -216,6 +228,15 @@ import Testing
             ]
         },
         Case(name: "PingSource", path: "", message: "") { pingSource { _ in } },
+        Case(name: "PingSource with seconds", path: "", message: "") {
+            pingSource { $0[path: ["spec", "schedule"]] = "30 0 3 * * MON-FRI" }
+        },
+        Case(name: "Trigger with brokerRef", path: "", message: "") {
+            trigger {
+                $0[path: ["spec", "broker"]] = nil
+                $0[path: ["spec", "brokerRef"]] = ["name": "default"]
+            }
+        },
         Case(name: "Trigger", path: "", message: "") { trigger { _ in } },
     ]
 

@@ -729,52 +729,62 @@ def revision_problems(obj, old=None):
 
 # --- Knative Eventing's webhook (light) ----------------------------------------------------------------------------
 
-CRON_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+CRON_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 CRON_NAMES = {3: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
               4: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]}
 
 
 def cron_is_valid(schedule):
+    """robfig/cron with optional seconds and descriptors, as PingSource parses its schedule (without @every)."""
     schedule = re.sub(r"^(CRON_TZ|TZ)=\S+\s+", "", schedule.strip())
     if schedule in ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"):
         return True
-    if re.match(r"^@every \d+(ns|us|ms|s|m|h)(\d+(ns|us|ms|s|m|h))*$", schedule):
-        return True
     fields = schedule.split()
+    if len(fields) == 6:
+        seconds = fields.pop(0)
+        if not cron_field_is_valid(seconds, 0, 59, []):
+            return False
     if len(fields) != 5:
         return False
-    for index, (field, (low, high)) in enumerate(zip(fields, CRON_FIELDS)):
-        for part in field.split(","):
-            span, _, step = part.partition("/")
-            if step and not step.isdigit():
-                return False
-            if span in ("*", "?"):
+    return all(cron_field_is_valid(field, low, high, CRON_NAMES.get(index, []))
+               for index, (field, (low, high)) in enumerate(zip(fields, CRON_FIELDS)))
+
+
+def cron_field_is_valid(field, low, high, names):
+    for part in field.split(","):
+        span, slash, step = part.partition("/")
+        if slash and not (step.isdigit() and int(step) > 0):
+            return False
+        if span in ("*", "?"):
+            continue
+        bounds = span.split("-")
+        if len(bounds) > 2:
+            return False
+        for bound in bounds:
+            if bound.upper() in names:
                 continue
-            bounds = span.split("-")
-            if len(bounds) > 2:
+            if not bound.isdigit() or not low <= int(bound) <= high:
                 return False
-            for bound in bounds:
-                names = CRON_NAMES.get(index, [])
-                value = (names.index(bound.upper()) + low) if bound.upper() in names else None
-                if value is None:
-                    if not bound.isdigit():
-                        return False
-                    value = int(bound)
-                if not low <= value <= high + (1 if index == 4 else 0):
-                    return False
     return True
 
 
 def destination_problems(destination, path):
-    if not isinstance(destination, dict) or (not destination.get("ref") and not destination.get("uri")):
+    """knative.dev/pkg's ValidateDestination: a ref (apiVersion, kind, name) or an absolute URI, not both."""
+    destination = destination if isinstance(destination, dict) else {}
+    ref, uri = destination.get("ref"), destination.get("uri")
+    absolute = isinstance(uri, str) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]+", uri)
+    if ref is None and uri is None:
         return [webhook(f"{path}.ref, {path}.uri", "expected at least one, got none")]
-    ref = destination.get("ref")
-    if ref:
+    if ref is not None and absolute:
+        return [webhook(f"{path}.[apiVersion, kind, name], {path}.ref, {path}.uri",
+                        "Absolute URI is not allowed when Ref or [apiVersion, kind, name] is present")]
+    if ref is None and not absolute:
+        return [webhook(f"{path}.uri", "invalid value: Relative URI is not allowed when Ref and [apiVersion, kind, "
+                        "name] is absent")]
+    if ref is not None:
         missing = [f"{path}.ref.{field}" for field in ("apiVersion", "kind", "name") if not ref.get(field)]
         if missing:
             return [webhook(", ".join(missing), "missing field(s)")]
-    elif not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", destination["uri"]):
-        return [webhook(f"{path}.uri", f"invalid value: {destination['uri']}", "URI is not absolute")]
     return []
 
 
@@ -782,35 +792,55 @@ def ping_source_problems(obj, old=None):
     spec = obj.get("spec") or {}
     problems = []
     schedule = spec.get("schedule", "")
-    if not cron_is_valid(schedule):
-        problems.append(webhook("spec.schedule", f"invalid value: {schedule}"))
+    if "@every" in schedule:
+        problems.append(webhook("spec.schedule", "invalid value: unsupported descriptor @every"))
+    elif not cron_is_valid(schedule):
+        problems.append(webhook("spec.schedule", f"invalid value: the schedule {go_quote(schedule)} does not parse"))
+    timezone = spec.get("timezone")
+    if timezone and not os.path.exists(os.path.join("/usr/share/zoneinfo", timezone)):
+        problems.append(webhook("spec.timezone", f"invalid value: provided bad location {timezone}: unknown time "
+                                "zone " + timezone))
     problems += destination_problems(spec.get("sink"), "spec.sink")
+    json_content = spec.get("contentType") == "application/json"
     if spec.get("data") and spec.get("dataBase64"):
         problems.append(webhook("spec.data, spec.dataBase64", "expected exactly one, got both"))
     elif spec.get("dataBase64"):
         try:
-            base64.b64decode(spec["dataBase64"], validate=True)
-        except (binascii.Error, ValueError):
-            problems.append(webhook("spec.dataBase64", f"invalid value: {spec['dataBase64']}"))
+            decoded = base64.b64decode(spec["dataBase64"], validate=True)
+            if json_content and not isinstance(json.loads(decoded), dict):
+                raise ValueError("not a JSON object")
+        except (binascii.Error, ValueError) as error:
+            problems.append(webhook("spec.dataBase64", f"invalid value: {error}"))
+    elif spec.get("data") and json_content:
+        try:
+            if not isinstance(json.loads(spec["data"]), dict):
+                raise ValueError("not a JSON object")
+        except ValueError as error:
+            problems.append(webhook("spec.data", f"invalid value: {error}"))
     return problems
 
 
 def trigger_problems(obj, old=None):
     spec = obj.get("spec") or {}
     problems = []
-    if spec.get("brokerRef") is not None:
-        problems.append(webhook("spec.brokerRef", "must not set the field(s)"))
-    if not spec.get("broker"):
+    broker, broker_ref = spec.get("broker"), spec.get("brokerRef")
+    if not broker and broker_ref is None:
         problems.append(webhook("spec.broker", "missing field(s)"))
-    problems += destination_problems(spec.get("subscriber"), "spec.subscriber")
+    elif broker and broker_ref is not None:
+        problems.append(webhook("spec.broker, spec.brokerRef", "expected exactly one, got both"))
+    if isinstance(broker_ref, dict) and broker_ref.get("namespace"):
+        problems.append(webhook("spec.brokerRef.namespace", "must not set the field(s)",
+                                "only name, apiVersion and kind are supported fields when "
+                                "feature.CrossNamespaceEventLinks is disabled"))
     attributes = (spec.get("filter") or {}).get("attributes") or {}
     for key in sorted(attributes):
-        if not re.match(r"^[a-z0-9]+$", key):
-            problems.append(webhook(f"spec.filter.attributes.{key}", f"invalid key name {go_quote(key)}",
+        if not re.match(r"^[a-z][a-z0-9]*$", key):
+            problems.append(webhook(f"spec.filter.attributes[{key}]", f"invalid key name {go_quote(key)}",
                                     "Attribute name must start with a letter and can only contain lowercase "
                                     "alphanumeric"))
+    problems += destination_problems(spec.get("subscriber"), "spec.subscriber")
     if old is not None and (old.get("spec") or {}).get("broker") != spec.get("broker"):
-        problems.append(webhook("spec", "Immutable fields changed (-old +new)", "broker"))
+        problems.append(webhook("broker, spec", "Immutable fields changed (-old +new)"))
     return problems
 
 
