@@ -3,7 +3,7 @@
 
     knative_validation.py --crds DIR FILE...
 
-FILE holds JSON or YAML: one object, a list of them, or several YAML documents. Exit 0 when every object would be
+FILE holds JSON or YAML: one object, a list of them, JSON Lines, or several YAML documents. Exit 0 when every object would be
 accepted; 1 with one line per problem (`FILE: KIND NAME: PATH: message`) when one would be refused; 2 for bad
 arguments or unreadable files.
 
@@ -918,7 +918,10 @@ def documents(path):
     try:
         loaded = [json.loads(text)]
     except ValueError:
-        loaded = list(yaml.load_all(text, Loader=YAML_LOADER))
+        try:  # JSON Lines: one object a line.
+            loaded = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError:
+            loaded = list(yaml.load_all(text, Loader=YAML_LOADER))
     objects = []
     for document in loaded:
         if document is None:
