@@ -325,6 +325,23 @@ import Testing
         #expect(status["latestReadyRevisionName"] == nil)
     }
 
+    @Test func aMissingSecretFailsTheRevisionAsTheKubeletWould() throws {
+        let scripts = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-echo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scripts) }
+        let cluster = try KubeAPIServerFixture(bundleCommand: try echoServer(in: scripts))
+        defer { cluster.stop() }
+        let kube = try Kube(cluster)
+        _ = try kube.apply(service("hello", secretEnv: true))
+        let status = try waitForReady(kube, "hello", until: "False")
+        let ready = (status["conditions"] as? [[String: Any]])?.first { $0["type"] as? String == "Ready" }
+        #expect(ready?["reason"] as? String == "RevisionFailed")
+        #expect(ready?["message"] as? String == #"Revision "hello-a" failed with message: secret "hello" not found."#)
+        let revision = try json(try kube.send("GET", "/apis/serving.knative.dev/v1/namespaces/demo/revisions/hello-a"))
+        let conditions = (revision["status"] as? [String: Any])?["conditions"] as? [[String: Any]]
+        let healthy = conditions?.first { $0["type"] as? String == "ContainerHealthy" }
+        #expect(healthy?["reason"] as? String == "CreateContainerConfigError")
+    }
+
     @Test(.timeLimit(.minutes(2))) func statusURLReachesTheRevisionsThroughTheTrafficSplit() throws {
         let scripts = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-echo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scripts) }

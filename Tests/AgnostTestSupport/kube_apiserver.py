@@ -382,9 +382,13 @@ class RevisionProcess:
 
 
 class RevisionFailure(Exception):
-    def __init__(self, reason, message):
+    """How a revision failed: `reason` and `message` for the Service, the revision's own (the kubelet's) if they
+    differ, as Knative reports a CreateContainerConfigError on the Revision and RevisionFailed on the Service."""
+
+    def __init__(self, reason, message, revision_reason=None, revision_message=None):
         super().__init__(message)
         self.reason, self.message = reason, message
+        self.revision_reason, self.revision_message = revision_reason or reason, revision_message or message
 
 
 class Proxy:
@@ -528,7 +532,8 @@ class Controller:
                 return
             time.sleep(0.2)  # Watchers see Unknown, then the outcome, as with a real controller.
             if failure is not None:
-                self.set_revision_ready(namespace, revision_name, False, failure.reason, failure.message)
+                self.set_revision_ready(namespace, revision_name, False, failure.revision_reason,
+                                        failure.revision_message)
 
                 def failed(block):
                     block["conditions"] = conditions(
@@ -620,8 +625,8 @@ class Controller:
                     environment[variable["name"]] = self.resolve(namespace, variable["valueFrom"])
                 except RevisionFailure as unresolved:
                     return RevisionFailure(
-                        "RevisionFailed",
-                        f"Revision \"{revision_name}\" failed with message: {unresolved.message}.")
+                        "RevisionFailed", f"Revision \"{revision_name}\" failed with message: {unresolved.message}.",
+                        unresolved.reason, unresolved.message)
         port = free_port()
         environment.update({"PORT": str(port), "AGNOST_HOST": "127.0.0.1", "K_SERVICE": name,
                             "K_REVISION": revision_name, "K_CONFIGURATION": name})
@@ -645,7 +650,9 @@ class Controller:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 return RevisionFailure("RevisionFailed", f"Revision \"{revision_name}\" failed with message: "
-                                       f"Container failed with: exit code {process.returncode}.")
+                                       f"Container failed with: exit code {process.returncode}.",
+                                       f"ExitCode{process.returncode}",
+                                       f"Container failed with: exit code {process.returncode}")
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 connection.request("GET", "/agnost/ready")
