@@ -3,9 +3,9 @@
 
     knative_validation.py --crds DIR FILE...
 
-FILE holds JSON or YAML: one object, a list of them, JSON Lines, or several YAML documents. Exit 0 when every object would be
-accepted; 1 with one line per problem (`FILE: KIND NAME: PATH: message`) when one would be refused; 2 for bad
-arguments or unreadable files.
+FILE holds JSON or YAML: one object, a list of them, JSON Lines, or several YAML documents. Exit 0 when every object
+would be accepted; 1 with one line per problem (`FILE: KIND NAME: PATH: message`) when one would be refused; 2 for
+bad arguments or unreadable files.
 
 As a module, `validate(obj, crds)` returns the problems in the order a real server meets them, each a `Problem`
 whose `kind` says how the server answers:
@@ -252,7 +252,7 @@ def qualified_name_problems(key, path):
     return [Problem(path, f"Invalid value: {go_quote(key)}: {message}", "schema") for message in problems]
 
 
-def metadata_problems(meta, path, name_max=253, name_required=True):
+def metadata_problems(meta, path):
     """ObjectMeta as the API server checks it: name, labels and annotations (string to string, key syntax)."""
     if meta is None:
         meta = {}
@@ -263,16 +263,15 @@ def metadata_problems(meta, path, name_max=253, name_required=True):
                 for key in meta if key not in OBJECT_META_FIELDS]
     name = meta.get("name")
     if name is None and not meta.get("generateName"):
-        if name_required:
-            problems.append(Problem(f"{path}.name", "Required value: name or generateName is required", "schema",
-                                    "FieldValueRequired"))
+        problems.append(Problem(f"{path}.name", "Required value: name or generateName is required", "schema",
+                                "FieldValueRequired"))
     elif name is not None:
         if not isinstance(name, str):
             problems.append(Problem(f"{path}.name", f"Invalid value: \"{type_name(name)}\": {path}.name in body must "
                                     "be of type string", "schema", "FieldValueTypeInvalid"))
-        elif len(name) > name_max or not DNS1123_SUBDOMAIN.match(name):
+        elif len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):
             problems.append(Problem(f"{path}.name", f"Invalid value: {go_quote(name)}: "
-                                    + (f"must be no more than {name_max} characters" if len(name) > name_max
+                                    + ("must be no more than 253 characters" if len(name) > 253
                                        else DNS1123_SUBDOMAIN_MESSAGE), "schema"))
     for field in ("labels", "annotations"):
         entries = meta.get(field)

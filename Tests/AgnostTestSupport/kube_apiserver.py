@@ -124,14 +124,13 @@ class Resource:
     def kind_qualified(self):
         return f"{self.kind}.{self.group}" if self.group else self.kind
 
-    def details(self, name=None, **more):
+    def details(self, name=None):
         details = {}
         if name is not None:
             details["name"] = name
         if self.group:
             details["group"] = self.group
         details["kind"] = self.plural
-        details.update(more)
         return details
 
 
@@ -394,7 +393,7 @@ class RevisionFailure(Exception):
 class Proxy:
     """The Service's URL: forwards each request to a revision process chosen by the traffic split."""
 
-    def __init__(self, controller, namespace, name):
+    def __init__(self):
         self.routes = []  # (percent, port)
         self.last_host = None
         proxy = self
@@ -731,7 +730,7 @@ class Controller:
             with self.lock:
                 proxy = self.proxies.get((namespace, name))
                 if proxy is None:
-                    proxy = self.proxies[(namespace, name)] = Proxy(self, namespace, name)
+                    proxy = self.proxies[(namespace, name)] = Proxy()
                 routes = []
                 for target in traffic:
                     running = self.processes.get((namespace, target["revisionName"]))
@@ -853,7 +852,7 @@ class Handler(BaseHTTPRequestHandler):
                     return value
         return None
 
-    def allowed(self, verb, resource, namespace):
+    def allowed(self, verb, resource):
         user = self.user
         if user in self.server.options.read_only:
             return verb in ("get", "list", "watch")
@@ -990,7 +989,7 @@ class Handler(BaseHTTPRequestHandler):
         watch = query.get("watch") in ("true", "1")
         verb = {"GET": "watch" if watch else ("get" if name else "list"), "PATCH": "patch", "DELETE": "delete",
                 "POST": "create", "PUT": "update"}[self.command]
-        if not self.allowed(verb, resource, namespace):
+        if not self.allowed(verb, resource):
             self.read_body()
             return self.send_json(*self.forbid(verb, resource, namespace, name))
         if verb in ("patch", "delete") and verb not in resource.verbs:
@@ -1254,7 +1253,6 @@ class Server(ThreadingHTTPServer):
 
     def apply(self, handler, resource, namespace, name, config, manager, force, dry_run, validation):
         store = self.store
-        crd_schema = (self.crds.get((resource.api_version, resource.kind)) or {}).get("schema")
         warnings = []
         probe = knative_validation.validate(config, self.crds) if resource.group else \
             knative_validation.secret_problems(config)
@@ -1278,7 +1276,7 @@ class Server(ThreadingHTTPServer):
                                                  f"{resource.qualified} \"{name}\": the object has been modified; "
                                                  "please apply your changes to the latest version and try again",
                                                  resource.details(name)))
-            if live is None and not handler.allowed("create", resource, namespace):
+            if live is None and not handler.allowed("create", resource):
                 return handler.send_json(*handler.forbid("create", resource, namespace, name))
             created = live is None
             base = live or {"apiVersion": resource.api_version, "kind": resource.kind,
