@@ -1109,6 +1109,9 @@ class Handler(BaseHTTPRequestHandler):
         meta = config.get("metadata")
         if not isinstance(meta, dict):
             return self.send_json(*status(400, "BadRequest", "metadata: the apply body must carry metadata"))
+        if meta.get("managedFields") is not None:
+            # An object read back and applied as is carries them; a real server refuses that.
+            return self.send_json(*status(400, "BadRequest", "metadata.managedFields must be nil"))
         if meta.get("name", name) != name:
             return self.send_json(*status(400, "BadRequest", f"the name of the object ({meta.get('name')}) does not "
                                           f"match the name on the URL ({name})"))
