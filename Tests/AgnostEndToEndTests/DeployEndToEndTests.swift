@@ -1,0 +1,281 @@
+import AgnostTestSupport
+import Foundation
+import Testing
+
+/// The suite's folder, removed after it (a file-level constant, so that the suite's own attribute can name it).
+private let deployWorkspace = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "agnost-deploy-e2e-\(UUID().uuidString)"
+)
+
+/// `agnost-fn deploy` and the commands around it, as a user runs them, against the real `docker-registry` and the
+/// Kubernetes API-server fixture (the one stand-in: no API server installs here), whose simulated Knative
+/// controller runs each revision's real server behind the Service's URL.
+///
+/// The tests share one copy of `samples/todo`, built (release) by whichever deploys first; each test has its own
+/// registry and cluster. They run one at a time because they build the same project.
+@Suite(.serialized, .removedAfterwards(deployWorkspace))
+struct DeployEndToEndTests {
+    static let project = deployWorkspace.appendingPathComponent("todo")
+
+    /// What the fixture's controller starts for each revision: the server the last build put in the project, which
+    /// does not exist until the first deploy builds it.
+    static let revisionCommand = deployWorkspace.appendingPathComponent("run-revision")
+
+    static let copied: Result<Void, E2EFailure> = {
+        do {
+            try SampleProject.copy("todo", to: project)
+            let server = project.appendingPathComponent(".agnost/bundle/server").path
+            try "#!/bin/sh\nexec '\(server)' \"$@\"\n".write(to: revisionCommand, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: revisionCommand.path)
+            return .success(())
+        } catch {
+            return .failure(E2EFailure("cannot copy samples/todo: \(error)"))
+        }
+    }()
+
+    /// A cluster whose revisions run the project's own server, and a registry to push to.
+    struct Environment {
+        let registry: RegistryFixture
+        let cluster: KubeAPIServerFixture
+
+        init(knative: Bool = true, deployerRole: String? = nil) throws {
+            try DeployEndToEndTests.copied.get()
+            registry = try RegistryFixture()
+            cluster = try KubeAPIServerFixture(
+                knative: knative,
+                bundleCommand: DeployEndToEndTests.revisionCommand.path,
+                deployerRole: deployerRole
+            )
+        }
+
+        /// `agnost-fn COMMAND --path PROJECT --kubeconfig … --context CONTEXT ARGUMENTS…`
+        func agnost(_ command: String, _ arguments: String..., context: String = "fixture") throws -> Commands.Outcome {
+            try Commands.run(
+                Commands.agnostFn,
+                [command, "--path", DeployEndToEndTests.project.path, "--kubeconfig", cluster.kubeconfigPath,
+                    "--context", context] + arguments,
+                environment: Commands.environment
+            )
+        }
+
+        func deploy(_ arguments: String..., context: String = "fixture") throws -> Commands.Outcome {
+            try Commands.run(
+                Commands.agnostFn,
+                ["deploy", "--path", DeployEndToEndTests.project.path, "--kubeconfig", cluster.kubeconfigPath,
+                    "--context", context, "--image", "\(registry.host)/todo"] + arguments,
+                environment: Commands.environment
+            )
+        }
+
+        /// The Service as the fixture stores it.
+        func service(_ name: String = "todo-v1") throws -> [String: Any] {
+            try #require(try cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: name))
+        }
+
+        /// Blob uploads the registry has seen.
+        var uploads: [String] { registry.requests.filter { $0.hasPrefix("POST") || $0.hasPrefix("PATCH") } }
+    }
+
+    static func lastLine(_ text: String) -> String {
+        text.split(separator: "\n").last.map(String.init) ?? ""
+    }
+
+    static func field(_ object: [String: Any], _ path: String...) -> Any? {
+        var current: Any? = object
+        for key in path {
+            if let index = Int(key), let array = current as? [Any] {
+                current = index < array.count ? array[index] : nil
+            } else {
+                current = (current as? [String: Any])?[key]
+            }
+        }
+        return current
+    }
+
+    @Test func deployRedeployChangeRollbackKeysAndDelete() throws {
+        let environment = try Environment()
+
+        // First deploy: a Ready Service pinned to the digest the push printed, its URL printed last.
+        let first = try environment.deploy()
+        #expect(first.status == 0, "\(first.standardError)")
+        let url = Self.lastLine(first.standardOutput)
+        #expect(url.hasPrefix("http://127.0.0.1:"), "\(first.standardOutput)")
+        let pushed = try #require(
+            first.standardError.firstMatch(of: /pushed .* to ([^ ]+@(sha256:[0-9a-f]{64}))/),
+            "\(first.standardError)"
+        )
+        var service = try environment.service()
+        let image = Self.field(service, "spec", "template", "spec", "containers", "0", "image") as? String
+        #expect(image == "\(environment.registry.host)/todo@\(pushed.2)")
+        let generation = Self.field(service, "metadata", "generation") as? Int
+        let firstRevision = try #require(Self.field(service, "spec", "template", "metadata", "name") as? String)
+        #expect(Self.field(service, "status", "latestReadyRevisionName") as? String == firstRevision)
+
+        let served = try environment.agnost("invoke", "getTodo", "--param", "id=1", "--deployed")
+        #expect(served.status == 0, "\(served.standardError)")
+        #expect(served.standardOutput.contains(#""title":"todo 1""#), "\(served.standardOutput)")
+
+        // Unchanged: no blob uploaded, the generation as it was, and it says so.
+        let uploadsBefore = environment.uploads.count
+        let again = try environment.deploy()
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(again.standardError.contains("unchanged"), "\(again.standardError)")
+        #expect(Self.lastLine(again.standardOutput) == url)
+        #expect(environment.uploads.count == uploadsBefore, "\(environment.uploads)")
+        service = try environment.service()
+        #expect(Self.field(service, "metadata", "generation") as? Int == generation)
+
+        // API keys: a key works on an apiKey: required endpoint, and stops working once revoked.
+        let withoutKey = try environment.agnost("invoke", "deleteTodo", "--param", "id=3", "--deployed")
+        #expect(withoutKey.status == 1)
+        #expect(withoutKey.standardError.contains("401"), "\(withoutKey.standardError)")
+        let created = try environment.agnost("keys", "create", "--name", "ci")
+        #expect(created.status == 0, "\(created.standardError)")
+        let key = Self.lastLine(created.standardOutput)
+        #expect(key.hasPrefix("ak_") && key.count == 67, "\(created.standardOutput)")
+        let secret = try #require(try environment.cluster.object("secrets", group: nil, namespace: "demo", name: "todo-v1"))
+        let secretText = String(decoding: try JSONSerialization.data(withJSONObject: secret), as: UTF8.self)
+        #expect(!secretText.contains(key), "the Secret must keep the key's hash, never the key")
+        let withKey = try environment.agnost("invoke", "deleteTodo", "--param", "id=3", "--deployed", "--api-key", key)
+        #expect(withKey.status == 0, "\(withKey.standardError)")
+        let listed = try environment.agnost("keys", "list")
+        #expect(listed.standardOutput.contains("ci"), "\(listed.standardOutput)")
+        #expect(!listed.standardOutput.contains(key))
+        let revoked = try environment.agnost("keys", "revoke", "ci")
+        #expect(revoked.status == 0, "\(revoked.standardError)")
+        let afterRevoke = try environment.agnost("invoke", "deleteTodo", "--param", "id=2", "--deployed", "--api-key", key)
+        #expect(afterRevoke.status == 1)
+        #expect(afterRevoke.standardError.contains("401"), "\(afterRevoke.standardError)")
+        let keyedRevision = try #require(
+            Self.field(try environment.service(), "spec", "template", "metadata", "name") as? String
+        )
+
+        // A handler change: a new build, a new revision, serving the new code.
+        let store = Self.project.appendingPathComponent("Sources/TodoHandlers/TodoStore.swift")
+        try String(contentsOf: store, encoding: .utf8)
+            .replacingOccurrences(of: #"title: "todo \(index + 1)""#, with: #"title: "item \(index + 1)""#)
+            .write(to: store, atomically: true, encoding: .utf8)
+        let changed = try environment.deploy()
+        #expect(changed.status == 0, "\(changed.standardError)")
+        service = try environment.service()
+        let changedRevision = try #require(Self.field(service, "spec", "template", "metadata", "name") as? String)
+        #expect(changedRevision != keyedRevision)
+        let newCode = try environment.agnost("invoke", "getTodo", "--param", "id=1", "--deployed")
+        #expect(newCode.standardOutput.contains(#""title":"item 1""#), "\(newCode.standardOutput)")
+
+        let status = try environment.agnost("status", "--output", "json")
+        #expect(status.status == 0, "\(status.standardError)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any])
+        let revisions = try #require(report["revisions"] as? [[String: Any]])
+        #expect(revisions.first?["name"] as? String == changedRevision)
+        #expect(revisions.first?["trafficPercent"] as? Int == 100)
+
+        // Rollback: all traffic to the revision before, which serves the old code.
+        let rolledBack = try environment.agnost("rollback")
+        #expect(rolledBack.status == 0, "\(rolledBack.standardError)")
+        service = try environment.service()
+        let traffic = Self.field(service, "status", "traffic") as? [[String: Any]]
+        #expect(traffic?.count == 1)
+        #expect(traffic?.first?["revisionName"] as? String == keyedRevision)
+        #expect(traffic?.first?["percent"] as? Int == 100)
+        let oldCode = try environment.agnost("invoke", "getTodo", "--param", "id=1", "--deployed")
+        #expect(oldCode.standardOutput.contains(#""title":"todo 1""#), "\(oldCode.standardOutput)")
+
+        let versions = try environment.agnost("versions")
+        #expect(versions.standardOutput.contains("v1"), "\(versions.standardOutput)")
+
+        // Delete: the Service, its Secret, and nothing labeled for the version is left.
+        let deleted = try environment.agnost("delete")
+        #expect(deleted.status == 0, "\(deleted.standardError)")
+        #expect(try environment.cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1") == nil)
+        #expect(try environment.cluster.object("secrets", group: nil, namespace: "demo", name: "todo-v1") == nil)
+        let gone = try environment.agnost("status")
+        #expect(gone.status == 1)
+        #expect(gone.standardError.contains("not deployed"), "\(gone.standardError)")
+    }
+
+    @Test func aRevisionThatFailsExitsNonZeroWithKnativesReason() throws {
+        let environment = try Environment()
+        try environment.cluster.failNextRevision(
+            reason: "RevisionFailed",
+            message: "Revision \"todo-v1-x\" failed with message: Back-off pulling image: ImagePullBackOff"
+        )
+        let failed = try environment.deploy("--timeout", "60s")
+        #expect(failed.status == 1)
+        #expect(failed.standardError.contains("RevisionFailed"), "\(failed.standardError)")
+        #expect(failed.standardError.contains("ImagePullBackOff"), "\(failed.standardError)")
+        #expect(failed.standardOutput.isEmpty, "no URL for a failed deploy")
+    }
+
+    @Test func aWrongTokenNamesTheUserAndTheContext() throws {
+        let environment = try Environment()
+        let refused = try environment.agnost("status", context: "fixture-wrong-token")
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("intruder"), "\(refused.standardError)")
+        #expect(refused.standardError.contains("fixture-wrong-token"), "\(refused.standardError)")
+        #expect(!refused.standardError.contains(environment.cluster.wrongToken))
+    }
+
+    @Test func aClusterWithoutKnativeServingSaysSo() throws {
+        let environment = try Environment(knative: false)
+        let refused = try environment.deploy()
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("Knative Serving"), "\(refused.standardError)")
+        #expect(refused.standardError.contains("knative/README.md"), "\(refused.standardError)")
+    }
+
+    @Test func theDeployerNeedsNoMoreThanKnativeRBAC() throws {
+        let role = SampleProject.repository.appendingPathComponent("knative/rbac.yaml").path
+        let environment = try Environment(deployerRole: role)
+        let deployed = try environment.deploy()
+        #expect(deployed.status == 0, "\(deployed.standardError)")
+        let viewer = try environment.deploy(context: "fixture-viewer")
+        #expect(viewer.status == 1)
+        #expect(viewer.standardError.contains("knative/rbac.yaml"), "\(viewer.standardError)")
+        let deleted = try environment.agnost("delete")
+        #expect(deleted.status == 0, "\(deleted.standardError)")
+    }
+
+    @Test func aDryRunChangesNothing() throws {
+        let environment = try Environment()
+        let dryRun = try environment.deploy("--dry-run")
+        #expect(dryRun.status == 0, "\(dryRun.standardError)")
+        #expect(dryRun.standardError.contains("would"), "\(dryRun.standardError)")
+        #expect(try environment.cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1") == nil)
+        let applies = try environment.cluster.requests().filter { $0.method == "PATCH" }
+        #expect(!applies.isEmpty && applies.allSatisfy { $0.path.contains("dryRun=All") }, "\(applies)")
+    }
+
+    /// `knative/todo.yaml`, the reference manifest the README points at, is what render prints today, and a real
+    /// JSON-schema validator with Knative's webhook rules accepts it.
+    @Test func knativeTodoYAMLIsAFreshRenderAndValid() throws {
+        let reference = SampleProject.repository.appendingPathComponent("knative/todo.yaml")
+        let image = try #require(
+            try String(contentsOf: reference, encoding: .utf8).firstMatch(of: /agnost.dev\/image: ([^\s]+)/)
+        )
+        let rendered = try Commands.agnost(
+            "render",
+            "--path",
+            SampleProject.repository.appendingPathComponent("samples/todo").path,
+            "--image",
+            String(image.1),
+            "--namespace",
+            "demo"
+        )
+        #expect(rendered.status == 0, "\(rendered.standardError)")
+        #expect(
+            rendered.standardOutput == (try String(contentsOf: reference, encoding: .utf8)),
+            "knative/todo.yaml is stale: render samples/todo again (see knative/README.md)"
+        )
+        let validated = try Commands.run(
+            "/usr/bin/env",
+            [
+                "python3", SampleProject.repository.appendingPathComponent("Tests/AgnostTestSupport/knative_validation.py").path,
+                "--crds", SampleProject.repository.deletingLastPathComponent().appendingPathComponent("shared/knative-crds").path,
+                reference.path,
+            ],
+            timeout: .seconds(120)
+        )
+        #expect(validated.status == 0, "\(validated.standardOutput)\(validated.standardError)")
+    }
+}
