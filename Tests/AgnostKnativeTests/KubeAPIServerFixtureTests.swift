@@ -252,7 +252,7 @@ import Testing
         let (_, created) = try kube.apply(service("hello"))
         let events = try await kube.watch(
             "/apis/serving.knative.dev/v1/namespaces/demo/services?watch=true&fieldSelector=metadata.name%3Dhello"
-                + "&resourceVersion=\(resourceVersion(created))&timeoutSeconds=2"
+                + "&resourceVersion=\(resourceVersion(created))&timeoutSeconds=4"
         )
         let readiness = events.compactMap { event -> String? in
             let conditions = (event.object["status"] as? [String: Any])?["conditions"] as? [[String: Any]]
