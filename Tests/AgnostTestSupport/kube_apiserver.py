@@ -1142,6 +1142,9 @@ class Handler(BaseHTTPRequestHandler):
         bookmarks = query.get("allowWatchBookmarks") == "true"
         start = query.get("resourceVersion")
         store = self.server.store
+        with store.lock:
+            # Taken before the request is logged: a drop that follows the log line ends this stream.
+            epoch = self.server.watch_epoch
         self.log_request_line(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -1160,7 +1163,6 @@ class Handler(BaseHTTPRequestHandler):
 
         deadline = time.monotonic() + timeout
         with store.lock:
-            epoch = self.server.watch_epoch
             if start in (None, "", "0"):
                 pending = [("ADDED", copy.deepcopy(obj)) for (plural, _, _), obj in sorted(store.objects.items())
                            if matches(plural, obj)]
