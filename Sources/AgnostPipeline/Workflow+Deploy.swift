@@ -43,6 +43,8 @@ extension Workflow {
         public var image: String
         public var result: Deployer.Result
         public var namespace: String
+        /// How long each step took: build, package, push, apply, wait.
+        public var stages: [StageTime]
     }
 
     /// Check → build (release) → package → push → render → apply → wait: puts the project's version on Knative.
@@ -54,14 +56,15 @@ extension Workflow {
     public func deploy(_ project: Project, options: DeployOptions) async throws(PipelineError) -> Deployment {
         // The cluster is resolved first: a kubeconfig that cannot be used should fail before minutes of building.
         let deployer = try self.deployer(options.cluster)
-        let (manifest, image) = try await buildAndPush(project, to: options.image, insecure: options.insecure)
+        let built = try await buildAndPush(project, to: options.image, insecure: options.insecure)
         do throws(DeployError) {
             let result = try await deployer.deploy(
-                manifest,
-                image: image,
+                built.manifest,
+                image: built.image,
                 options: Deployer.Options(dryRun: options.dryRun, wait: options.wait)
             )
-            return Deployment(image: image, result: result, namespace: deployer.namespace)
+            let stages = built.stages + [StageTime("apply", result.applyElapsed), StageTime("wait", result.waitElapsed)]
+            return Deployment(image: built.image, result: result, namespace: deployer.namespace, stages: stages)
         } catch {
             throw PipelineError(error)
         }
@@ -82,7 +85,8 @@ extension Workflow {
             manifest = try plan(project).manifest
             pinned = "\(image.registry)/\(image.repository)@\(digest)"
         } else {
-            (manifest, pinned) = try await buildAndPush(project, to: image, insecure: insecure)
+            let built = try await buildAndPush(project, to: image, insecure: insecure)
+            (manifest, pinned) = (built.manifest, built.image)
         }
         do throws(ManifestError) {
             return try ManifestRenderer.render(
@@ -104,7 +108,7 @@ extension Workflow {
         _ project: Project,
         to repository: ImageReference?,
         insecure: Bool
-    ) async throws(PipelineError) -> (BundleManifest, String) {
+    ) async throws(PipelineError) -> (manifest: BundleManifest, image: String, stages: [StageTime]) {
         let name = if let repository { repository } else { try imageName(of: project) }
         var imageOptions = ImageOptions(name: name)
         imageOptions.insecure = insecure
@@ -112,7 +116,7 @@ extension Workflow {
         guard let pushed = built.pushed, let digest = pushed.digest else {
             preconditionFailure("a pushed image is pinned by digest")
         }
-        return (built.bundle.manifest, "\(pushed.registry)/\(pushed.repository)@\(digest)")
+        return (built.bundle.manifest, "\(pushed.registry)/\(pushed.repository)@\(digest)", built.stages)
     }
 
     /// A deployer for the cluster `options` name, reporting through the workflow.

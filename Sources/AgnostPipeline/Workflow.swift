@@ -37,6 +37,23 @@ public struct Workflow: Sendable {
         public var image: PackagedImage
         /// Where the image was pushed, pinned by digest; nil when it was not pushed.
         public var pushed: ImageReference?
+        /// How long each step took: build (with the check), package and, if pushed, push.
+        public var stages: [StageTime]
+    }
+
+    /// How long a step of the workflow took, for a front end or a benchmark to show.
+    public struct StageTime: Sendable, CustomStringConvertible {
+        public var name: String
+        public var elapsed: Duration
+
+        public init(_ name: String, _ elapsed: Duration) {
+            self.name = name
+            self.elapsed = elapsed
+        }
+
+        public var description: String {
+            "\(name) \(Int((elapsed / .milliseconds(1)).rounded())) ms"
+        }
     }
 
     /// Builds the bundle, packages it and, with `push`, pushes it under `options.name`.
@@ -50,9 +67,17 @@ public struct Workflow: Sendable {
         push: Bool = false
     ) async throws(PipelineError) -> ImageBuild {
         let creationTime = try self.creationTime()
+        let clock = ContinuousClock()
+        var start = clock.now
+        var stages: [StageTime] = []
         let bundle = try build(project, configuration: configuration, verbose: verbose)
+        stages.append(StageTime("build", clock.now - start))
+        start = clock.now
         let image = try await package(bundle, of: project, options: options, creationTime: creationTime)
-        guard push, let name = options.name else { return ImageBuild(bundle: bundle, image: image, pushed: nil) }
+        stages.append(StageTime("package", clock.now - start))
+        guard push, let name = options.name else {
+            return ImageBuild(bundle: bundle, image: image, pushed: nil, stages: stages)
+        }
         var source = image.output
         source.tag = image.tag
         let destination: ImageReference
@@ -61,8 +86,10 @@ public struct Workflow: Sendable {
         } catch {
             throw PipelineError(error, code: .registry)
         }
+        start = clock.now
         let pushed = try await self.push(source, to: destination, insecure: options.insecure)
-        return ImageBuild(bundle: bundle, image: image, pushed: pushed)
+        stages.append(StageTime("push", clock.now - start))
+        return ImageBuild(bundle: bundle, image: image, pushed: pushed, stages: stages)
     }
 
     /// Checks `agnost.yaml` and compiles the bundle, or finds the one already built from the same inputs.

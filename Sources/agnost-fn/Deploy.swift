@@ -71,6 +71,7 @@ struct Deploy: AsyncParsableCommand {
                 ? "\(result.service): deployed \(deployment.image) as revision \(result.revision)"
                 : "\(result.service): unchanged (revision \(result.revision))"
         )
+        Console.status("  " + deployment.stages.map(\.description).joined(separator: ", "))
         if let url = result.url {
             print(url)
         } else {

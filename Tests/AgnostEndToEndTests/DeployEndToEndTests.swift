@@ -48,12 +48,14 @@ struct DeployEndToEndTests {
             )
         }
 
-        /// `agnost-fn COMMAND --path PROJECT --kubeconfig … --context CONTEXT ARGUMENTS…`
-        func agnost(_ command: String, _ arguments: String..., context: String = "fixture") throws -> Commands.Outcome {
+        /// `agnost-fn ARGUMENTS… --path PROJECT --kubeconfig … --context CONTEXT`
+        func agnost(_ arguments: String..., context: String = "fixture") throws -> Commands.Outcome {
             try Commands.run(
                 Commands.agnostFn,
-                [command, "--path", DeployEndToEndTests.project.path, "--kubeconfig", cluster.kubeconfigPath,
-                    "--context", context] + arguments,
+                arguments + [
+                    "--path", DeployEndToEndTests.project.path, "--kubeconfig", cluster.kubeconfigPath, "--context",
+                    context,
+                ],
                 environment: Commands.environment
             )
         }

@@ -96,4 +96,23 @@ import Testing
                 == [TrafficTarget(latestRevision: true, percent: 100)]
         )
     }
+
+    @Test func rollbackGoesWhereTheServiceRemembersEvenAgainstGenerations() throws {
+        // todo-v1-aaaaaaa came back at a later deploy (a revoked key restores an earlier template), so it keeps
+        // generation 1; it served before the latest deploy's revision, and the Service says so.
+        var live = service(serving: [TrafficTarget(revisionName: "todo-v1-ccccccc", percent: 100)])
+        live.metadata.annotations[ManifestAnnotations.previousRevision] = "todo-v1-aaaaaaa"
+        let ready = revisions.map { revision in
+            var revision = revision
+            revision.conditions = [Condition(type: "Ready", status: "True")]
+            return revision
+        }
+        #expect(
+            try TrafficPlan.rollback(to: nil).targets(for: live, revisions: ready)
+                == [TrafficTarget(revisionName: "todo-v1-aaaaaaa", latestRevision: false, percent: 100)]
+        )
+        // Once traffic is there, the remembered revision is no way back: the generations decide.
+        live.status.traffic = [TrafficTarget(revisionName: "todo-v1-aaaaaaa", percent: 100)]
+        #expect(throws: TrafficError.self) { try TrafficPlan.rollback(to: nil).targets(for: live, revisions: ready) }
+    }
 }

@@ -61,6 +61,10 @@ public struct Deployer: Sendable {
         public var rendered: RenderedVersion
         /// What the version's Secret holds now.
         public var secretData: VersionSecretData
+        /// How long reading, applying and pruning took.
+        public var applyElapsed: Duration
+        /// How long the wait for readiness took; zero when there was none.
+        public var waitElapsed: Duration = .zero
     }
 
     /// Applies `bundle`'s version with `image` (pinned by digest), prunes objects the version no longer has, and
@@ -71,6 +75,7 @@ public struct Deployer: Sendable {
         options: Options = Options()
     ) async throws(DeployError) -> Result {
         let service = bundle.serviceName
+        let start = ContinuousClock.now
         let existingSecret = try await cluster(service) { () throws(KubernetesError) in
             try await client.get(type: .secret, name: service, namespace: namespace)
         }
@@ -79,22 +84,15 @@ public struct Deployer: Sendable {
                 try Self.secretData(json, context: "\(namespace)/\(service)")
             }
         )
-        let rendered: RenderedVersion
-        do throws(ManifestError) {
-            rendered = try ManifestRenderer.render(
-                bundle,
-                options: RenderOptions(namespace: namespace, image: image, secret: secretData)
-            )
-        } catch {
-            throw DeployError(.render, error.description, context: service, underlying: error)
+        let existingService = try await cluster(service) { () throws(KubernetesError) in
+            try await client.get(type: .knativeService, name: service, namespace: namespace)
         }
+        let rendered = try render(bundle, image: image, secret: secretData, replacing: existingService)
         var changed = false
         var applied: AppliedObject?
         for object in rendered.objects {
             let type: ResourceType = object.kind == "Secret" ? .secret : .knativeService
-            let before = try await cluster(service) { () throws(KubernetesError) in
-                try await client.get(type: type, name: object.name, namespace: namespace)
-            }
+            let before = type == .secret ? existingSecret : existingService
             let result = try await cluster(service) { () throws(KubernetesError) in
                 try await client.apply(
                     object.jsonBytes(),
@@ -120,30 +118,50 @@ public struct Deployer: Sendable {
             if type == .knativeService { applied = result }
         }
         try await prune(app: bundle.app, version: bundle.version, keeping: rendered.objects, dryRun: options.dryRun)
-        guard let applied, !options.dryRun, let wait = options.wait else {
-            return Result(
-                service: service,
-                revision: rendered.revisionName,
-                url: nil,
-                changed: changed,
-                rendered: rendered,
-                secretData: secretData
-            )
-        }
-        let url = try await waitUntilReady(
+        var result = Result(
+            service: service,
+            revision: rendered.revisionName,
+            url: nil,
+            changed: changed,
+            rendered: rendered,
+            secretData: secretData,
+            applyElapsed: ContinuousClock.now - start
+        )
+        guard let applied, !options.dryRun, let wait = options.wait else { return result }
+        let waiting = ContinuousClock.now
+        result.url = try await waitUntilReady(
             service: service,
             revision: rendered.revisionName,
             applied: applied,
             timeout: wait
         )
-        return Result(
-            service: service,
-            revision: rendered.revisionName,
-            url: url,
-            changed: changed,
-            rendered: rendered,
-            secretData: secretData
-        )
+        result.waitElapsed = ContinuousClock.now - waiting
+        return result
+    }
+
+    /// The version's objects, the Service remembering which revision served before this one: the live one's
+    /// latest ready revision when the template changes, else the revision it already remembered.
+    private func render(
+        _ bundle: BundleManifest,
+        image: String,
+        secret: VersionSecretData,
+        replacing live: [UInt8]?
+    ) throws(DeployError) -> RenderedVersion {
+        var options = RenderOptions(namespace: namespace, image: image, secret: secret)
+        do throws(ManifestError) {
+            var rendered = try ManifestRenderer.render(bundle, options: options)
+            guard let live, let state = try? ServiceState(json: live) else { return rendered }
+            options.previousRevision =
+                state.templateRevisionName == rendered.revisionName
+                ? state.metadata.annotations[ManifestAnnotations.previousRevision]
+                : state.status.latestReadyRevisionName
+            if options.previousRevision != nil {
+                rendered = try ManifestRenderer.render(bundle, options: options)
+            }
+            return rendered
+        } catch {
+            throw DeployError(.render, error.description, context: bundle.serviceName, underlying: error)
+        }
     }
 
     static func outcome(before: [UInt8]?, after: AppliedObject) -> ApplyOutcome {

@@ -11,6 +11,8 @@ public enum ManifestAnnotations {
     public static let specDigest = "agnost.dev/spec-digest"
     /// On the Service: the image as given to the renderer.
     public static let image = "agnost.dev/image"
+    /// On the Service: the revision that served before the current template's, where a rollback goes.
+    public static let previousRevision = "agnost.dev/previous-revision"
     /// On the template: the digest of the Secret's data but the internal token; a change rolls a revision.
     public static let secretDigest = "agnost.dev/secret-digest"
 }

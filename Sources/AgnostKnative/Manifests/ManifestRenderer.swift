@@ -74,7 +74,10 @@ public enum ManifestRenderer {
             name: name,
             namespace: options.namespace,
             labels: labels,
-            annotations: [ManifestAnnotations.specDigest: bundle.specDigest, ManifestAnnotations.image: options.image],
+            annotations: [
+                ManifestAnnotations.specDigest: bundle.specDigest, ManifestAnnotations.image: options.image,
+                ManifestAnnotations.previousRevision: options.previousRevision,
+            ].compactMapValues { $0 },
             // A deploy sends all traffic to its revision; traffic and rollback change it as another field manager.
             content: [("spec", ["template": named, "traffic": [["latestRevision": true, "percent": 100]]])]
         )

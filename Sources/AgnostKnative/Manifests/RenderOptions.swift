@@ -12,11 +12,15 @@ public struct RenderOptions: Hashable, Sendable {
     /// The pushed image pinned by digest, `REF@sha256:…`; a reference without a digest is refused by the renderer.
     public var image: String
     public var secret: VersionSecretData
+    /// The revision that served before this render's, kept on the Service for a rollback to return to; nil for
+    /// none (a first deploy, or a render without a cluster).
+    public var previousRevision: String?
 
-    public init(namespace: String, image: String, secret: VersionSecretData) {
+    public init(namespace: String, image: String, secret: VersionSecretData, previousRevision: String? = nil) {
         self.namespace = namespace
         self.image = image
         self.secret = secret
+        self.previousRevision = previousRevision
     }
 }
 

@@ -11,8 +11,8 @@ public enum TrafficPlan: Sendable, Equatable {
     case split([Share])
     /// All traffic to whichever revision is the latest ready one, now and after later deploys.
     case latest
-    /// All traffic to the named revision, or, when nil, to the newest ready revision older than the newest one
-    /// that receives traffic now.
+    /// All traffic to the named revision, or, when nil, to the one that served before the latest deploy's (which
+    /// the Service remembers), else to the newest ready revision older than the newest one serving now.
     case rollback(to: String?)
 
     public struct Share: Sendable, Equatable {
@@ -88,12 +88,22 @@ public enum TrafficPlan: Sendable, Equatable {
         }
     }
 
-    /// The newest ready revision older than the newest revision serving traffic now.
+    /// The revision that served before the latest deploy's, if it is still there and ready and does not serve all
+    /// traffic now; else the newest ready revision older than the newest revision serving traffic now.
+    ///
+    /// Generations alone can mislead: a template that returns to an earlier one (a key revoked, a change undone)
+    /// gets the earlier revision back, with its earlier generation.
     static func previousRevision(of service: ServiceState, revisions: [RevisionState]) throws(TrafficError) -> String {
         let ordered = revisions.sorted(by: RevisionState.isOlder)
         let serving = Set(
             (service.status.traffic ?? []).filter { ($0.percent ?? 0) > 0 }.compactMap(\.revisionName)
         )
+        if let remembered = service.metadata.annotations[ManifestAnnotations.previousRevision],
+            serving != [remembered],
+            revisions.contains(where: { $0.metadata.name == remembered && $0.isReady })
+        {
+            return remembered
+        }
         guard let newestServing = ordered.lastIndex(where: { serving.contains($0.metadata.name) }) else {
             throw TrafficError(
                 .noEarlierRevision,
