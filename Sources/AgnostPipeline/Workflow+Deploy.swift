@@ -63,7 +63,8 @@ extension Workflow {
                 image: built.image,
                 options: Deployer.Options(dryRun: options.dryRun, wait: options.wait)
             )
-            let stages = built.stages + [StageTime("apply", result.applyElapsed), StageTime("wait", result.waitElapsed)]
+            let stages =
+                built.stages + [StageTime("apply", result.applyElapsed), StageTime("wait", result.waitElapsed)]
             return Deployment(image: built.image, result: result, namespace: deployer.namespace, stages: stages)
         } catch {
             throw PipelineError(error)

@@ -63,8 +63,10 @@ struct DeployEndToEndTests {
         func deploy(_ arguments: String..., context: String = "fixture") throws -> Commands.Outcome {
             try Commands.run(
                 Commands.agnostFn,
-                ["deploy", "--path", DeployEndToEndTests.project.path, "--kubeconfig", cluster.kubeconfigPath,
-                    "--context", context, "--image", "\(registry.host)/todo"] + arguments,
+                [
+                    "deploy", "--path", DeployEndToEndTests.project.path, "--kubeconfig", cluster.kubeconfigPath,
+                    "--context", context, "--image", "\(registry.host)/todo",
+                ] + arguments,
                 environment: Commands.environment
             )
         }
@@ -135,7 +137,9 @@ struct DeployEndToEndTests {
         #expect(created.status == 0, "\(created.standardError)")
         let key = Self.lastLine(created.standardOutput)
         #expect(key.hasPrefix("ak_") && key.count == 67, "\(created.standardOutput)")
-        let secret = try #require(try environment.cluster.object("secrets", group: nil, namespace: "demo", name: "todo-v1"))
+        let secret = try #require(
+            try environment.cluster.object("secrets", group: nil, namespace: "demo", name: "todo-v1")
+        )
         let secretText = String(decoding: try JSONSerialization.data(withJSONObject: secret), as: UTF8.self)
         #expect(!secretText.contains(key), "the Secret must keep the key's hash, never the key")
         let withKey = try environment.agnost("invoke", "deleteTodo", "--param", "id=3", "--deployed", "--api-key", key)
@@ -145,7 +149,15 @@ struct DeployEndToEndTests {
         #expect(!listed.standardOutput.contains(key))
         let revoked = try environment.agnost("keys", "revoke", "ci")
         #expect(revoked.status == 0, "\(revoked.standardError)")
-        let afterRevoke = try environment.agnost("invoke", "deleteTodo", "--param", "id=2", "--deployed", "--api-key", key)
+        let afterRevoke = try environment.agnost(
+            "invoke",
+            "deleteTodo",
+            "--param",
+            "id=2",
+            "--deployed",
+            "--api-key",
+            key
+        )
         #expect(afterRevoke.status == 1)
         #expect(afterRevoke.standardError.contains("401"), "\(afterRevoke.standardError)")
         let keyedRevision = try #require(
@@ -167,7 +179,9 @@ struct DeployEndToEndTests {
 
         let status = try environment.agnost("status", "--output", "json")
         #expect(status.status == 0, "\(status.standardError)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any]
+        )
         let revisions = try #require(report["revisions"] as? [[String: Any]])
         #expect(revisions.first?["name"] as? String == changedRevision)
         #expect(revisions.first?["trafficPercent"] as? Int == 100)
@@ -189,7 +203,10 @@ struct DeployEndToEndTests {
         // Delete: the Service, its Secret, and nothing labeled for the version is left.
         let deleted = try environment.agnost("delete")
         #expect(deleted.status == 0, "\(deleted.standardError)")
-        #expect(try environment.cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1") == nil)
+        #expect(
+            try environment.cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1")
+                == nil
+        )
         #expect(try environment.cluster.object("secrets", group: nil, namespace: "demo", name: "todo-v1") == nil)
         let gone = try environment.agnost("status")
         #expect(gone.status == 1)
@@ -243,7 +260,10 @@ struct DeployEndToEndTests {
         let dryRun = try environment.deploy("--dry-run")
         #expect(dryRun.status == 0, "\(dryRun.standardError)")
         #expect(dryRun.standardError.contains("would"), "\(dryRun.standardError)")
-        #expect(try environment.cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1") == nil)
+        #expect(
+            try environment.cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1")
+                == nil
+        )
         let applies = try environment.cluster.requests().filter { $0.method == "PATCH" }
         #expect(!applies.isEmpty && applies.allSatisfy { $0.path.contains("dryRun=All") }, "\(applies)")
     }
@@ -272,8 +292,10 @@ struct DeployEndToEndTests {
         let validated = try Commands.run(
             "/usr/bin/env",
             [
-                "python3", SampleProject.repository.appendingPathComponent("Tests/AgnostTestSupport/knative_validation.py").path,
-                "--crds", SampleProject.repository.deletingLastPathComponent().appendingPathComponent("shared/knative-crds").path,
+                "python3",
+                SampleProject.repository.appendingPathComponent("Tests/AgnostTestSupport/knative_validation.py").path,
+                "--crds",
+                SampleProject.repository.deletingLastPathComponent().appendingPathComponent("shared/knative-crds").path,
                 reference.path,
             ],
             timeout: .seconds(120)
