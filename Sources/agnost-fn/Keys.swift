@@ -72,9 +72,7 @@ struct Keys: AsyncParsableCommand {
             }
             switch output {
             case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+                try OutputFormat.printJSON(entries)
             case .text:
                 guard !entries.isEmpty else {
                     Console.status("\(service) has no API keys")

@@ -7,6 +7,13 @@ import Foundation
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json
+
+    /// Prints `value` as indented JSON with sorted keys, for scripts and jq.
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
 }
 
 struct Status: AsyncParsableCommand {
@@ -31,7 +38,7 @@ struct Status: AsyncParsableCommand {
         let report = StatusReport(state.service, revisions: state.revisions, namespace: deployer.namespace)
         switch output {
         case .json:
-            print(try report.json())
+            try OutputFormat.printJSON(report)
         case .text:
             print(report.text())
         }
@@ -81,11 +88,6 @@ struct StatusReport: Encodable {
         }
     }
 
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
 
     func text() -> String {
         var lines = [

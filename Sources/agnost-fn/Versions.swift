@@ -40,9 +40,7 @@ struct Versions: AsyncParsableCommand {
         }
         switch output {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            try OutputFormat.printJSON(entries)
         case .text:
             guard !entries.isEmpty else {
                 Console.status("no version of \(app) is deployed in namespace \(deployer.namespace)")

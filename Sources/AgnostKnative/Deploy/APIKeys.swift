@@ -63,7 +63,7 @@ extension Deployer {
         let service = bundle.serviceName
         let context = "\(namespace)/\(service)"
         let live = try await state(of: service).service
-        let annotations = live.metadata.annotations ?? [:]
+        let annotations = live.metadata.annotations
         guard let image = annotations[ManifestAnnotations.image] else {
             throw DeployError(
                 .notDeployed,
