@@ -88,7 +88,6 @@ struct StatusReport: Encodable {
         }
     }
 
-
     func text() -> String {
         var lines = [
             "Service:    \(service) (namespace \(namespace))",

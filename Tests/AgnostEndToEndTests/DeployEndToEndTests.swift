@@ -38,12 +38,13 @@ struct DeployEndToEndTests {
         let registry: RegistryFixture
         let cluster: KubeAPIServerFixture
 
-        init(knative: Bool = true, deployerRole: String? = nil) throws {
+        /// - Parameter revisionCommand: what runs a revision; by default the project's server.
+        init(knative: Bool = true, deployerRole: String? = nil, revisionCommand: String? = nil) throws {
             try DeployEndToEndTests.copied.get()
             registry = try RegistryFixture()
             cluster = try KubeAPIServerFixture(
                 knative: knative,
-                bundleCommand: DeployEndToEndTests.revisionCommand.path,
+                bundleCommand: revisionCommand ?? DeployEndToEndTests.revisionCommand.path,
                 deployerRole: deployerRole
             )
         }
@@ -197,6 +198,40 @@ struct DeployEndToEndTests {
         let oldCode = try environment.agnost("invoke", "getTodo", "--param", "id=1", "--deployed")
         #expect(oldCode.standardOutput.contains(#""title":"todo 1""#), "\(oldCode.standardOutput)")
 
+        // A split, then all traffic back to the latest revision.
+        let split = try environment.agnost("traffic", "\(keyedRevision)=50", "\(changedRevision)=50")
+        #expect(split.status == 0, "\(split.standardError)")
+        let halves = Self.field(try environment.service(), "status", "traffic") as? [[String: Any]]
+        #expect(halves?.compactMap { $0["percent"] as? Int } == [50, 50], "\(String(describing: halves))")
+        let unknown = try environment.agnost("traffic", "todo-v1-0000000=100")
+        #expect(unknown.status == 1)
+        #expect(unknown.standardError.contains("has no revision todo-v1-0000000"), "\(unknown.standardError)")
+        let latest = try environment.agnost("traffic", "--latest")
+        #expect(latest.status == 0, "\(latest.standardError)")
+        let all = Self.field(try environment.service(), "status", "traffic") as? [[String: Any]]
+        #expect(all?.first?["revisionName"] as? String == changedRevision)
+        #expect(all?.first?["percent"] as? Int == 100)
+
+        // Through an ingress address, with the Service's host name, or another, in the Host header.
+        let host = try #require(URLComponents(string: url)?.host)
+        let port = try #require(URLComponents(string: url)?.port)
+        let ingress = "http://\(host):\(port)"
+        let viaIngress = try environment.agnost(
+            "invoke",
+            "getTodo",
+            "--param",
+            "id=1",
+            "--deployed",
+            "--target",
+            ingress,
+            "--host-header",
+            "todo-v1.demo.example.com"
+        )
+        #expect(viaIngress.status == 0, "\(viaIngress.standardError)")
+        #expect(
+            try environment.cluster.proxy(namespace: "demo", service: "todo-v1")?.lastHost == "todo-v1.demo.example.com"
+        )
+
         let versions = try environment.agnost("versions")
         #expect(versions.standardOutput.contains("v1"), "\(versions.standardOutput)")
 
@@ -301,5 +336,36 @@ struct DeployEndToEndTests {
             timeout: .seconds(120)
         )
         #expect(validated.status == 0, "\(validated.standardOutput)\(validated.standardError)")
+    }
+
+    /// Ctrl-C while the deploy waits leaves the cluster as it is, exits 130 and says how to check on it.
+    @Test func anInterruptedWaitLeavesTheClusterAndSaysHowToCheck() throws {
+        // A revision whose server never answers its readiness probe.
+        let neverReady = deployWorkspace.appendingPathComponent("never-ready")
+        try "#!/bin/sh\nexec sleep 600\n".write(to: neverReady, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: neverReady.path)
+        let environment = try Environment(revisionCommand: neverReady.path)
+        let deploy = try BackgroundProcess(
+            Commands.agnostFn,
+            [
+                "deploy", "--path", Self.project.path, "--kubeconfig", environment.cluster.kubeconfigPath, "--context",
+                "fixture", "--image", "\(environment.registry.host)/todo",
+            ],
+            environment: Commands.environment
+        )
+        _ = try deploy.waitForLine(containing: "Ready: Unknown", timeout: .seconds(900))
+        kill(deploy.process.processIdentifier, SIGINT)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while deploy.process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        #expect(!deploy.process.isRunning, "Ctrl-C must stop the wait at once")
+        #expect(deploy.process.terminationStatus == 130)
+        let output = deploy.output.joined(separator: "\n")
+        #expect(output.contains("interrupted"), "\(output)")
+        #expect(output.contains("agnost-fn status"), "\(output)")
+        // The Service stays as applied.
+        #expect(
+            try environment.cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1")
+                != nil
+        )
     }
 }

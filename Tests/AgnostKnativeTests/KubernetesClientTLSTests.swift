@@ -5,72 +5,23 @@ import Testing
 
 @testable import AgnostKnative
 
-/// Certificates made with `openssl` in a temporary folder: a CA, an unrelated CA, a server certificate for
-/// `127.0.0.1` and `kube.test`, and a client certificate for the user `tls-user`, all P-256.
-struct KubePKI {
-    let folder: TemporaryFolder
-
-    func path(_ name: String) -> String { folder.path + "/" + name }
-    func text(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
-
-    private static let script = #"""
-        set -e
-        cat > ext.cnf <<'END'
-        [req]
-        distinguished_name = dn
-        [dn]
-        [ca]
-        basicConstraints = critical,CA:TRUE
-        keyUsage = critical,keyCertSign,cRLSign
-        [server]
-        basicConstraints = critical,CA:FALSE
-        keyUsage = critical,digitalSignature
-        extendedKeyUsage = serverAuth
-        subjectAltName = IP:127.0.0.1,DNS:kube.test
-        [client]
-        basicConstraints = critical,CA:FALSE
-        keyUsage = critical,digitalSignature
-        extendedKeyUsage = clientAuth
-        END
-        for ca in ca other; do
-            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $ca.key -out $ca.crt \
-                -subj "/CN=$ca" -days 1 -extensions ca -config ext.cnf
-        done
-        for leaf in server:kube client:tls-user; do
-            name=${leaf%%:*}
-            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $name.key -out $name.csr \
-                -subj "/CN=${leaf##*:}" -config ext.cnf
-            openssl x509 -req -in $name.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $name.crt -days 1 \
-                -extfile ext.cnf -extensions $name
-        done
-        """#
-
-    init(in folder: TemporaryFolder) throws {
-        self.folder = folder
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", Self.script]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = ProcessDeadline(process, after: .seconds(60))
-        process.waitUntilExit()
-        if deadline.cancel() || process.terminationStatus != 0 {
-            throw FixtureFailure("openssl could not make the test certificates (status \(process.terminationStatus))")
-        }
+extension TestPKI {
+    /// A server certificate for `127.0.0.1` and `kube.test`, and a client certificate for the user `tls-user`.
+    static func kube(in folder: TemporaryFolder) throws -> TestPKI {
+        try TestPKI(
+            in: URL(fileURLWithPath: folder.path),
+            leaves: [
+                .server("server", commonName: "kube", subjectAltName: "IP:127.0.0.1,DNS:kube.test"),
+                .client("client", subject: "/CN=tls-user"),
+            ]
+        )
     }
-}
-
-struct FixtureFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// `Fixtures/kubeconfig/tls_server.py`, running for one test: it answers each GET with a Secret named after the
 /// client certificate's common name.
 func withTLSServer<T>(
-    _ pki: KubePKI,
+    _ pki: TestPKI,
     isolation: isolated (any Actor)? = #isolation,
     _ body: (_ port: Int) async throws -> T
 ) async throws -> T {
@@ -146,7 +97,7 @@ struct KubernetesClientTLSTests {
     @Test("the kubeconfig's CA data verifies the server, and its client certificate data authenticates")
     func certificateAuthorityAndClientCertificate() async throws {
         try await withTemporaryFolder { folder in
-            let pki = try KubePKI(in: folder)
+            let pki = try TestPKI.kube(in: folder)
             try await withTLSServer(pki) { port in
                 let user =
                     "client-certificate-data: \(base64(try pki.text("client.crt"))), "
@@ -171,9 +122,9 @@ struct KubernetesClientTLSTests {
     @Test("a CA that does not verify the server is said so, at once and without retries")
     func wrongCertificateAuthority() async throws {
         try await withTemporaryFolder { folder in
-            let pki = try KubePKI(in: folder)
+            let pki = try TestPKI.kube(in: folder)
             try await withTLSServer(pki) { port in
-                let config = try kubeconfig(folder, port: port, ca: "other.crt", user: "token: SECRET-TOKEN-tls")
+                let config = try kubeconfig(folder, port: port, ca: "other-ca.crt", user: "token: SECRET-TOKEN-tls")
                 // Retries would pause 30 s each: the failure must come well before the first pause ends, however
                 // loaded the machine is.
                 let patient = RetryPolicy(
@@ -203,7 +154,7 @@ struct KubernetesClientTLSTests {
     @Test("a client certificate printed by an exec plugin is presented to the server")
     func execPluginClientCertificate() async throws {
         try await withTemporaryFolder { folder in
-            let pki = try KubePKI(in: folder)
+            let pki = try TestPKI.kube(in: folder)
             try await withTLSServer(pki) { port in
                 let user = """
                     exec: {apiVersion: client.authentication.k8s.io/v1, command: \(KubeconfigCredentialTests.plugin),

@@ -1,5 +1,6 @@
-@testable import AgnostKnative
 import Testing
+
+@testable import AgnostKnative
 
 @Suite struct ManifestDiffTests {
     private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }

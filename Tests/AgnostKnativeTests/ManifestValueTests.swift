@@ -146,7 +146,7 @@ extension ManifestValue {
             case Tag.Name.str.rawValue: self = .string(scalar.string)
             case Tag.Name.int.rawValue: self = .integer(try #require(node.int))
             case Tag.Name.float.rawValue: self = .decimal(scalar.string)
-            case Tag.Name.bool.rawValue: self = .bool(try #require(node.bool))
+            case Tag.Name.bool.rawValue: self = .bool(try #require(node.bool as Bool?))
             case Tag.Name.null.rawValue: self = .null
             default: throw YamlError.representer(problem: "unexpected tag \(node.tag) for '\(scalar.string)'")
             }

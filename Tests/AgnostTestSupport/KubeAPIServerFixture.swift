@@ -189,54 +189,16 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
         return (code, (try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data())
     }
 
+    /// The server's certificate for 127.0.0.1 and the client-certificate user's, issued by the CA that the
+    /// kubeconfig names (`ca.crt`).
     private func makeCertificates() throws {
-        try """
-        [req]
-        distinguished_name = dn
-        prompt = no
-        [dn]
-        CN = unused
-        [ca]
-        basicConstraints = critical,CA:TRUE
-        keyUsage = critical,keyCertSign,cRLSign
-        [server]
-        basicConstraints = critical,CA:FALSE
-        keyUsage = critical,digitalSignature
-        extendedKeyUsage = serverAuth
-        subjectAltName = IP:127.0.0.1
-        [client]
-        basicConstraints = critical,CA:FALSE
-        keyUsage = critical,digitalSignature
-        extendedKeyUsage = clientAuth
-
-        """.write(toFile: "\(folder)/openssl.cnf", atomically: true, encoding: .utf8)
-        // P-256 keys: openssl makes them in milliseconds, where RSA takes most of a second each.
-        for name in ["ca", "server", "client"] {
-            try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "\(name).key"])
-        }
-        try openssl([
-            "req", "-new", "-x509", "-config", "openssl.cnf", "-extensions", "ca", "-key", "ca.key", "-subj",
-            "/CN=agnost-kube-test-ca", "-days", "2", "-out", "ca.crt",
-        ])
-        for (name, subject) in [("server", "/CN=kube-apiserver"), ("client", "/CN=cert-user/O=deployers")] {
-            try openssl([
-                "req", "-new", "-config", "openssl.cnf", "-key", "\(name).key", "-subj", subject, "-out", "\(name).csr",
-            ])
-            try openssl([
-                "x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial",
-                "\(Int.random(in: 1...Int(Int32.max)))", "-days", "2", "-extfile", "openssl.cnf", "-extensions", name,
-                "-out", "\(name).crt",
-            ])
-        }
-    }
-
-    private func openssl(_ arguments: [String]) throws {
-        let (status, output) = try Tool.run(
-            "/usr/bin/env",
-            ["sh", "-c", "cd \"$0\" && exec openssl \"$@\"", folder] + arguments,
-            timeout: .seconds(30)
+        _ = try TestPKI(
+            in: URL(fileURLWithPath: folder),
+            leaves: [
+                .server("server", commonName: "kube-apiserver", subjectAltName: "IP:127.0.0.1"),
+                .client("client", subject: "/CN=cert-user/O=deployers"),
+            ]
         )
-        guard status == 0 else { throw FixtureFailure("openssl \(arguments.first ?? "") failed: \(output)") }
     }
 
     private func start(knative: Bool, bundleCommand: String?, watchHistory: Int, deployerRole: String?) throws {
