@@ -49,13 +49,17 @@ public final class CuttingProxy: Sendable {
     ///     whole, so the upstream gets the entire request. Only the first connection to reach it is marked; should
     ///     that connection end before the upstream answers, for instance because `cutAfter` cuts it, no reply is
     ///     cut. `nil` never cuts a reply. Must not be negative.
+    ///   - uploadBytesPerSecond: the most client bytes each connection relays per second, as a slow uplink
+    ///     would; `nil` relays as fast as the sockets go. Must be positive.
     /// - Throws: `LoopbackSocketError` when the listening socket cannot be set up.
     public init(
         upstreamPort: Int,
         cutAfter: Int64? = nil,
         cutReplyAfter: Int64? = nil,
-        stallAfter: Int64? = nil
+        stallAfter: Int64? = nil,
+        uploadBytesPerSecond: Int64? = nil
     ) throws {
+        precondition((uploadBytesPerSecond ?? 1) > 0, "uploadBytesPerSecond must be positive")
         precondition((cutAfter ?? 0) >= 0, "cutAfter must not be negative")
         precondition((cutReplyAfter ?? 0) >= 0, "cutReplyAfter must not be negative")
         precondition((stallAfter ?? 0) >= 0, "stallAfter must not be negative")
@@ -65,7 +69,8 @@ public final class CuttingProxy: Sendable {
             upstreamPort: upstreamPort,
             cutAfter: cutAfter,
             cutReplyAfter: cutReplyAfter,
-            stallAfter: stallAfter
+            stallAfter: stallAfter,
+            uploadBytesPerSecond: uploadBytesPerSecond
         )
         relay.start(acceptingOn: listener.descriptor)
     }
@@ -138,15 +143,17 @@ private final class Relay: Sendable {
     private let cutAfter: Int64?
     private let cutReplyAfter: Int64?
     private let stallAfter: Int64?
+    private let uploadBytesPerSecond: Int64?
     private let runningThreads = DispatchGroup()
     private static let acceptPollMilliseconds: Int32 = 100
     private static let bufferSize = 64 * 1024
 
-    init(upstreamPort: Int, cutAfter: Int64?, cutReplyAfter: Int64?, stallAfter: Int64?) {
+    init(upstreamPort: Int, cutAfter: Int64?, cutReplyAfter: Int64?, stallAfter: Int64?, uploadBytesPerSecond: Int64?) {
         self.upstreamPort = upstreamPort
         self.cutAfter = cutAfter
         self.cutReplyAfter = cutReplyAfter
         self.stallAfter = stallAfter
+        self.uploadBytesPerSecond = uploadBytesPerSecond
     }
 
     func start(acceptingOn listener: Int32) {
@@ -248,6 +255,9 @@ private final class Relay: Sendable {
             }
             if isUpload {
                 state.withLock { $0.forwardedToUpstream += Int64(bytes.count) }
+                if let uploadBytesPerSecond {
+                    usleep(useconds_t(Int64(bytes.count) * 1_000_000 / uploadBytesPerSecond))
+                }
             }
             if admission.cutsConnection {
                 drop(connection)
