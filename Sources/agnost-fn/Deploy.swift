@@ -27,7 +27,7 @@ struct Deploy: AsyncParsableCommand {
     )
     var image: String?
 
-    @Option(help: ArgumentHelp("How long to wait for the revision to become ready.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How long to wait for the revision to become ready.", valueName: "90s|5m|1h"))
     var timeout: DurationArgument = DurationArgument(argument: "5m")!
 
     @Flag(help: "Return once the objects are applied, without waiting for the revision.")
@@ -42,6 +42,12 @@ struct Deploy: AsyncParsableCommand {
     func validate() throws {
         _ = try image.map { image in
             try Console.parse { () throws(ImageError) in try ImageReference(parsing: image, option: "--image") }
+        }
+        if image == nil, try project.checkedSpec().image == nil {
+            throw ValidationError(
+                "name the repository to push to with --image HOST/NAME, or add image: HOST/NAME to "
+                    + project.specDisplayPath
+            )
         }
     }
 

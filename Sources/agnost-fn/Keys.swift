@@ -26,7 +26,7 @@ struct Keys: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The key's name. Default: key-1, key-2, …", valueName: "name"))
         var name: String?
 
-        @Option(help: ArgumentHelp("How long to wait for the new revision.", valueName: "duration"))
+        @Option(help: ArgumentHelp("How long to wait for the new revision.", valueName: "90s|5m|1h"))
         var timeout: DurationArgument = DurationArgument(argument: "5m")!
 
         func run() async throws {
@@ -100,7 +100,7 @@ struct Keys: AsyncParsableCommand {
         @Argument(help: "The key's name, as keys list shows it.")
         var name: String
 
-        @Option(help: ArgumentHelp("How long to wait for the new revision.", valueName: "duration"))
+        @Option(help: ArgumentHelp("How long to wait for the new revision.", valueName: "90s|5m|1h"))
         var timeout: DurationArgument = DurationArgument(argument: "5m")!
 
         func run() async throws {

@@ -33,11 +33,21 @@ struct Render: AsyncParsableCommand {
     @Flag(help: "Talk plain HTTP to a registry that is not on localhost.")
     var insecure = false
 
+    func validate() throws {
+        if image == nil, try project.checkedSpec().image == nil {
+            throw ValidationError(
+                "name the image with --image HOST/NAME@sha256:… (or a repository to push to), or add image: HOST/NAME "
+                    + "to \(project.specDisplayPath)"
+            )
+        }
+    }
+
     func run() async throws {
         let workflow = PipelineConsole.workflow()
         let reference = try image.map { image in
             try Console.parse { () throws(ImageError) in try ImageReference(parsing: image, option: "--image") }
         }
+
         let project = self.project.project
         let namespace = self.namespace
         let insecure = self.insecure

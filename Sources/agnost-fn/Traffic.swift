@@ -22,7 +22,7 @@ struct Traffic: AsyncParsableCommand {
     @Flag(help: "All traffic to the latest ready revision.")
     var latest = false
 
-    @Option(help: ArgumentHelp("How long to wait for the route to take the change.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How long to wait for the route to take the change.", valueName: "90s|5m|1h"))
     var timeout: DurationArgument = DurationArgument(argument: "5m")!
 
     func validate() throws {
@@ -55,7 +55,7 @@ struct Rollback: AsyncParsableCommand {
     @Argument(help: "The revision to send all traffic to.")
     var revision: String?
 
-    @Option(help: ArgumentHelp("How long to wait for the route to take the change.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How long to wait for the route to take the change.", valueName: "90s|5m|1h"))
     var timeout: DurationArgument = DurationArgument(argument: "5m")!
 
     func run() async throws {

@@ -368,4 +368,14 @@ struct DeployEndToEndTests {
                 != nil
         )
     }
+
+    @Test func withoutAnImageDeployAndRenderSayHowToNameOne() throws {
+        let sample = SampleProject.repository.appendingPathComponent("samples/todo").path
+        for command in ["deploy", "render"] {
+            let refused = try Commands.agnost(command, "--path", sample)
+            #expect(refused.status == 64, "\(command): \(refused.standardError)")
+            #expect(refused.standardError.contains("--image HOST/NAME"), "\(command): \(refused.standardError)")
+            #expect(refused.standardError.contains("image: HOST/NAME"), "\(command): \(refused.standardError)")
+        }
+    }
 }
