@@ -2,6 +2,11 @@ import AgnostTestSupport
 import Foundation
 import Synchronization
 
+/// The end-to-end tests' cache folder; a global, so that the exit handler that removes it captures nothing.
+private let endToEndCache = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "agnost-e2e-cache-\(getpid())"
+).path
+
 /// Runs the built `agnost-fn` (and other programs) as a user would, capturing what they print.
 enum Commands {
     struct Outcome {
@@ -19,14 +24,14 @@ enum Commands {
     }
 
     /// This process's environment with a cache folder of the tests' own, so that the blob locations pushes and
-    /// pulls record never reach the user's `~/.cache`.
-    static let environment = ProcessInfo.processInfo.environment.merging(
-        [
-            "XDG_CACHE_HOME": FileManager.default.temporaryDirectory.appendingPathComponent(
-                "agnost-e2e-cache-\(getpid())"
-            ).path
-        ]
-    ) { _, isolated in isolated }
+    /// pulls record, and the runtime repositories, never reach the user's `~/.cache`. The folder, tens of megabytes
+    /// once a runtime repository is laid out in it, is removed when the test process exits.
+    static let environment: [String: String] = {
+        atexit { try? FileManager.default.removeItem(atPath: endToEndCache) }
+        return ProcessInfo.processInfo.environment.merging(["XDG_CACHE_HOME": endToEndCache]) { _, isolated in
+            isolated
+        }
+    }()
 
     /// Runs a command to its end; past `timeout` (a `swift build` that hangs, say) its process group is killed and
     /// that is an error.
