@@ -19,6 +19,9 @@ public struct Project: Sendable {
     /// `.agnost/` of the project, where the bundle, the image and the caches go.
     public var agnostDirectory: URL { directory.appendingPathComponent(".agnost") }
 
+    /// `agnost.yaml` as diagnostics name it, relative to where the user works.
+    public var specDisplayPath: String { displayPath == "." ? "agnost.yaml" : "\(displayPath)/agnost.yaml" }
+
     /// `.agnost/image`, the layout images go to unless told otherwise.
     public var defaultImageLayout: String { agnostDirectory.appendingPathComponent("image").path }
 }

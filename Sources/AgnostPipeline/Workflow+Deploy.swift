@@ -143,7 +143,7 @@ extension Workflow {
         do throws(CompilerError) {
             let checked = try BundleBuilder.checkSpec(
                 at: project.directory.appendingPathComponent("agnost.yaml"),
-                displayPath: project.displayPath == "." ? "agnost.yaml" : "\(project.displayPath)/agnost.yaml"
+                displayPath: project.specDisplayPath
             )
             return (checked.spec, BuildPlan(spec: checked.spec, specDigest: checked.digest).manifest)
         } catch {
@@ -153,23 +153,11 @@ extension Workflow {
 
     /// The repository `image:` in `agnost.yaml` names.
     public func imageName(of project: Project) throws(PipelineError) -> ImageReference {
-        let file = project.directory.appendingPathComponent("agnost.yaml").path
-        let display = project.displayPath == "." ? "agnost.yaml" : "\(project.displayPath)/agnost.yaml"
-        let checked: SpecCheckResult
-        do throws(SpecFileError) {
-            checked = try SpecChecker.check(fileAt: file, displayPath: display)
-        } catch {
-            throw PipelineError(.configuration, error.description, context: nil, underlying: error)
-        }
-        guard let spec = checked.spec else {
-            throw PipelineError(
-                CompilerError(.invalidSpec, "\(display) has errors", diagnostics: checked.diagnostics)
-            )
-        }
-        guard let text = spec.image else {
+        guard let text = try plan(project).spec.image else {
             throw PipelineError(
                 .configuration,
-                "no image to push to: add `image: REGISTRY/NAME` to \(display), or name one for this deploy",
+                "no image to push to: add `image: REGISTRY/NAME` to \(project.specDisplayPath), or name one for "
+                    + "this deploy",
                 context: nil,
                 underlying: CompilerError(.invalidSpec, "no image")
             )
@@ -177,7 +165,12 @@ extension Workflow {
         do throws(ImageError) {
             return try ImageReference(parsing: text)
         } catch {
-            throw PipelineError(.configuration, "\(display): image: \(error.message)", context: nil, underlying: error)
+            throw PipelineError(
+                .configuration,
+                "\(project.specDisplayPath): image: \(error.message)",
+                context: nil,
+                underlying: error
+            )
         }
     }
 }

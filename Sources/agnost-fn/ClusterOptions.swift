@@ -34,19 +34,18 @@ extension ProjectOptions {
     }
 }
 
-/// Reads a duration as `90s`, `5m`, `1h` or plain seconds.
+/// Reads a duration as agnost.yaml writes one (`90s`, `5m`, `1h`), or as plain seconds.
 struct DurationArgument: ExpressibleByArgument, Sendable {
     var duration: Duration
 
     init?(argument: String) {
-        let units: [(suffix: String, seconds: Int64)] = [("ms", 0), ("s", 1), ("m", 60), ("h", 3600)]
-        for unit in units where argument.hasSuffix(unit.suffix) {
-            guard let count = Int64(argument.dropLast(unit.suffix.count)), count > 0 else { return nil }
-            duration = unit.seconds == 0 ? .milliseconds(count) : .seconds(count * unit.seconds)
-            return
+        if let duration = DurationSyntax.positive(argument) {
+            self.duration = duration
+        } else if let seconds = Int64(argument), seconds > 0 {
+            duration = .seconds(seconds)
+        } else {
+            return nil
         }
-        guard let seconds = Int64(argument), seconds > 0 else { return nil }
-        duration = .seconds(seconds)
     }
 
     static var defaultCompletionKind: CompletionKind { .default }

@@ -71,8 +71,7 @@ final class TransferProgressConsole: Sendable {
     }
 
     private let screen = Mutex(Screen())
-    private let interactive =
-        isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"].map { $0 != "dumb" } ?? false
+    private let interactive = Console.stderrIsTerminal
 
     /// The pusher's or puller's report; it runs on the threads that move the bytes.
     func handle(_ event: TransferEvent) {
@@ -117,8 +116,7 @@ final class DeployProgressConsole: Sendable {
     }
 
     private let screen = Mutex(Screen())
-    private let interactive =
-        isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"].map { $0 != "dumb" } ?? false
+    private let interactive = Console.stderrIsTerminal
 
     func handle(_ event: DeployEvent) {
         switch event {
@@ -170,4 +168,10 @@ final class DeployProgressConsole: Sendable {
             Console.status(line)
         }
     }
+}
+
+extension Console {
+    /// Whether stderr is a terminal that can redraw lines in place (not `TERM=dumb`).
+    static let stderrIsTerminal =
+        isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"].map { $0 != "dumb" } ?? false
 }

@@ -20,7 +20,7 @@ struct ProjectOptions: ParsableArguments {
         return trimmed
     }
 
-    var specDisplayPath: String { displayPath == "." ? "agnost.yaml" : "\(displayPath)/agnost.yaml" }
+    var specDisplayPath: String { project.specDisplayPath }
 
     /// The project as the workflow takes it.
     var project: Project { Project(directory: directory, displayPath: displayPath) }

@@ -471,8 +471,8 @@ public struct Deployer: Sendable {
     /// 32 random bytes from the system's secure generator, as hex: the version's internal token.
     public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            .map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
+            .joined()
     }
 
     static func format(_ duration: Duration) -> String {
@@ -495,11 +495,5 @@ private struct TrafficPatch: Encodable {
 
     struct Spec: Encodable {
         var traffic: [TrafficTarget]
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -1,5 +1,9 @@
 /// Durations as agnost.yaml writes them: a whole number and a unit, like `500ms`, `5s`, `2m` or `1h`.
-enum DurationSyntax {
+///
+/// ```swift
+/// DurationSyntax.positive("90s")  // .seconds(90)
+/// ```
+public enum DurationSyntax {
     private static let units: [(suffix: String, unit: Duration)] = [
         ("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600)),
     ]
@@ -21,6 +25,11 @@ enum DurationSyntax {
             throw ValueError("\(subject) '\(text)' is too large")
         }
         return unit * count
+    }
+
+    /// A positive duration in this syntax, or nil; for command-line options, which report their own error.
+    public static func positive(_ text: String) -> Duration? {
+        try? parsePositive(text, subject: "duration")
     }
 
     /// Like ``parse(_:subject:)``, rejecting zero.
