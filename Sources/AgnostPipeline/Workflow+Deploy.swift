@@ -42,7 +42,6 @@ extension Workflow {
         /// The image the Service runs, `REPOSITORY@sha256:…`.
         public var image: String
         public var result: Deployer.Result
-        public var namespace: String
         /// How long each step took: build, package, push, apply, wait.
         public var stages: [StageTime]
     }
@@ -65,7 +64,7 @@ extension Workflow {
             )
             let stages =
                 built.stages + [StageTime("apply", result.applyElapsed), StageTime("wait", result.waitElapsed)]
-            return Deployment(image: built.image, result: result, namespace: deployer.namespace, stages: stages)
+            return Deployment(image: built.image, result: result, stages: stages)
         } catch {
             throw PipelineError(error)
         }

@@ -63,7 +63,7 @@ struct Invoke: AsyncParsableCommand {
             let service = spec.serviceName
             let deployer = try cluster.deployer()
             let state = try await Console.cluster(checkWith: "agnost-fn status") { () async throws(DeployError) in
-                try await deployer.state(of: service).service
+                try await deployer.service(service)
             }
             guard let url = state.status.url, let serviceHost = URLComponents(string: url)?.host else {
                 Console.error("Service \(service) has no URL yet; see agnost-fn status")

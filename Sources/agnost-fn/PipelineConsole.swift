@@ -134,8 +134,6 @@ final class DeployProgressConsole: Sendable {
             )
         case .condition(let progress):
             show(progress)
-        case .watchReconnected(let attempt):
-            settle("  the watch of the Service was cut; watching again (attempt \(attempt))")
         case .ready(let service, let revision, _, let elapsed):
             settle("\(service): revision \(revision) is ready (\(Console.format(elapsed)))")
         }

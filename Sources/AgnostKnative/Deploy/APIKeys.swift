@@ -62,7 +62,7 @@ extension Deployer {
     ) async throws(DeployError) -> Result {
         let service = bundle.serviceName
         let context = "\(namespace)/\(service)"
-        let live = try await state(of: service).service
+        let live = try await self.service(service)
         let annotations = live.metadata.annotations
         guard let image = annotations[ManifestAnnotations.image] else {
             throw DeployError(

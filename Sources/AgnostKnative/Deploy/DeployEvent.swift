@@ -9,8 +9,6 @@ public enum DeployEvent: Sendable {
     case pruned(kind: String, name: String, dryRun: Bool)
     /// The wait for readiness saw a condition change.
     case condition(ReadinessTracker.ConditionProgress)
-    /// The watch stream ended and was opened again.
-    case watchReconnected(attempt: Int)
     /// The revision serves at `url`.
     case ready(service: String, revision: String, url: String, elapsed: Duration)
 }

@@ -57,8 +57,6 @@ public struct Deployer: Sendable {
         public var url: String?
         /// Whether the Service (template or traffic) or its Secret changed; false for an unchanged deploy.
         public var changed: Bool
-        /// The objects as applied, secret first.
-        public var rendered: RenderedVersion
         /// What the version's Secret holds now.
         public var secretData: VersionSecretData
         /// How long reading, applying and pruning took.
@@ -123,7 +121,6 @@ public struct Deployer: Sendable {
             revision: rendered.revisionName,
             url: nil,
             changed: changed,
-            rendered: rendered,
             secretData: secretData,
             applyElapsed: ContinuousClock.now - start
         )
@@ -342,10 +339,8 @@ public struct Deployer: Sendable {
 
     // MARK: Reading deployed versions
 
-    /// The Service and its revisions, newest last.
-    public func state(
-        of service: String
-    ) async throws(DeployError) -> (service: ServiceState, revisions: [RevisionState]) {
+    /// The Service as the cluster has it.
+    public func service(_ service: String) async throws(DeployError) -> ServiceState {
         let context = "\(namespace)/\(service)"
         guard
             let json = try await cluster(
@@ -361,6 +356,18 @@ public struct Deployer: Sendable {
                 context: context
             )
         }
+        do throws(DecodingFailure) {
+            return try ServiceState(json: json)
+        } catch {
+            throw DeployError(.unexpectedObject, error.message, context: context, underlying: error)
+        }
+    }
+
+    /// The Service and its revisions, newest last.
+    public func state(
+        of service: String
+    ) async throws(DeployError) -> (service: ServiceState, revisions: [RevisionState]) {
+        let state = try await self.service(service)
         let list = try await cluster(service) { () throws(KubernetesError) in
             try await client.list(
                 type: .knativeRevision,
@@ -369,12 +376,11 @@ public struct Deployer: Sendable {
             )
         }
         do throws(DecodingFailure) {
-            let state = try ServiceState(json: json)
             var revisions: [RevisionState] = []
             for item in list.items { revisions.append(try RevisionState(json: item)) }
             return (state, revisions.sorted(by: RevisionState.isOlder))
         } catch {
-            throw DeployError(.unexpectedObject, error.message, context: context, underlying: error)
+            throw DeployError(.unexpectedObject, error.message, context: "\(namespace)/\(service)", underlying: error)
         }
     }
 
