@@ -273,7 +273,7 @@ import Testing
         let cluster = try KubeAPIServerFixture()
         defer { cluster.stop() }
         let kube = try Kube(cluster)
-        let watch = Task { try await kube.watch("/api/v1/namespaces/demo/secrets?watch=true&timeoutSeconds=20").count }
+        let watch = Task { try await kube.watch("/api/v1/namespaces/demo/secrets?watch=true&timeoutSeconds=180").count }
         // The server logs a watch as it opens the stream.
         let deadline = ContinuousClock.now + .seconds(15)
         while try !cluster.requests().contains(where: { $0.path.contains("watch=true") }),
@@ -284,7 +284,8 @@ import Testing
         let dropped = ContinuousClock.now
         try cluster.dropWatches()
         await #expect(throws: HTTPClientError.self) { try await watch.value }
-        #expect(ContinuousClock.now - dropped < .seconds(5), "the stream must end when dropped, not at its timeout")
+        // A loaded CI machine took 9.6 s here once; the margin to the 180 s timeout keeps the test about dropping.
+        #expect(ContinuousClock.now - dropped < .seconds(60), "the stream must end when dropped, not at its timeout")
     }
 
     @Test func aResourceVersionPastTheHistoryIsGone() async throws {
