@@ -23,7 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        .target(name: "AgnostBundle"),
+        .target(name: "AgnostBundle", dependencies: ["AgnostDigest"]),
         .target(name: "AgnostDigest"),
         .target(name: "AgnostCron"),
         .target(

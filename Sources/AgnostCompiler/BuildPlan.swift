@@ -67,7 +67,9 @@ public struct BuildPlan: Sendable, Hashable {
                     name: $0.name.value,
                     handler: $0.handler.value,
                     retries: $0.retries,
-                    delayMilliseconds: $0.delay.wholeMilliseconds
+                    delayMilliseconds: $0.delay.wholeMilliseconds,
+                    timeoutMilliseconds: ($0.timeout ?? spec.scaling.timeout).wholeMilliseconds,
+                    deadLetter: $0.deadLetter?.value
                 )
             },
             cronJobs: spec.cronJobs.map {
@@ -76,7 +78,8 @@ public struct BuildPlan: Sendable, Hashable {
                     schedule: $0.schedule.text,
                     timezone: $0.timezone,
                     handler: $0.handler.value,
-                    enabled: $0.enabled
+                    enabled: $0.enabled,
+                    timeoutMilliseconds: ($0.timeout ?? spec.scaling.timeout).wholeMilliseconds
                 )
             },
             resources: spec.resources.map { ResourcePlan(name: $0.name.value, type: $0.type.rawValue) },

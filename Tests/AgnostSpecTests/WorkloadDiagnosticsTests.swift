@@ -27,6 +27,56 @@ struct WorkloadDiagnosticsTests {
         )
     }
 
+    @Test func deadLetterNamesAnotherDefinedQueue() {
+        #expect(
+            diagnostics(
+                """
+                app: todo
+                version: v1
+                queues:
+                  - { name: emails, handler: a, deadLetter: emails }
+                  - { name: orders, handler: b, deadLetter: email }
+                  - { name: failed, handler: c, deadLetter: nowhere }
+                  - { name: fine, handler: d, deadLetter: failed }
+                """
+            ) == [
+                "agnost.yaml:4:45: error: queue 'emails' cannot be its own dead-letter queue: a message that keeps "
+                    + "failing would never leave it; name another queue or remove 'deadLetter'",
+                "agnost.yaml:5:45: error: undefined dead-letter queue 'email'; did you mean 'emails'?",
+                "agnost.yaml:6:45: error: undefined dead-letter queue 'nowhere'; define it under 'queues'",
+            ]
+        )
+    }
+
+    @Test func queueAndCronTimeoutsArePositiveDurationsAndDefaultToTheScalingTimeout() throws {
+        #expect(
+            diagnostics(
+                """
+                app: todo
+                version: v1
+                queues: [{ name: emails, handler: a, timeout: 0s }]
+                cron: [{ name: tick, schedule: "@hourly", handler: b, timeout: soon }]
+                """
+            ).map { $0.prefix(while: { $0 != ";" }) } == [
+                "agnost.yaml:3:47: error: queue timeout must be greater than 0, found '0s'",
+                "agnost.yaml:4:64: error: cron job timeout 'soon' is not a duration",
+            ]
+        )
+        let spec = try #require(
+            check(
+                """
+                app: todo
+                version: v1
+                queues: [{ name: emails, handler: a, timeout: 2m, deadLetter: failed }, { name: failed, handler: b }]
+                cron: [{ name: tick, schedule: "@hourly", handler: c }]
+                """
+            ).spec
+        )
+        #expect(spec.queues.map(\.timeout) == [.seconds(120), nil])
+        #expect(spec.queues.first?.deadLetter?.value == "failed")
+        #expect(spec.cronJobs.first?.timeout == nil)
+    }
+
     @Test func cronScheduleErrorPointsAtTheOffendingFieldInsideTheScalar() {
         #expect(
             diagnostics(

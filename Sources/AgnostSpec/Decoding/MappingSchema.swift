@@ -20,11 +20,15 @@ struct MappingSchema {
         optional: ["middlewares", "timeout", "apiKey", "logExecution"]
     )
     static let middleware = MappingSchema(place: "in middleware", required: ["name", "handler"], optional: [])
-    static let queue = MappingSchema(place: "in queue", required: ["name", "handler"], optional: ["retries", "delay"])
+    static let queue = MappingSchema(
+        place: "in queue",
+        required: ["name", "handler"],
+        optional: ["retries", "delay", "timeout", "deadLetter"]
+    )
     static let cronJob = MappingSchema(
         place: "in cron job",
         required: ["name", "schedule", "handler"],
-        optional: ["timezone", "enabled"]
+        optional: ["timezone", "enabled", "timeout"]
     )
     static let resource = MappingSchema(place: "in resource", required: ["name", "type"], optional: [])
     static let scaling = MappingSchema(

@@ -10,12 +10,18 @@ extension SpecDecoder {
         let delay = value("delay", in: item, as: .string) { text throws(ValueError) in
             try DurationSyntax.parse(text, subject: "queue delay")
         }
+        let timeout = value("timeout", in: item, as: .string) { text throws(ValueError) in
+            try DurationSyntax.parsePositive(text, subject: "queue timeout")
+        }
+        let deadLetter = value("deadLetter", in: item, as: .string) { $0 }
         guard let name, let handler else { return nil }
         return QueueSpec(
             name: name,
             handler: handler,
             retries: retries?.value ?? 3,
             delay: delay?.value ?? .zero,
+            timeout: timeout?.value,
+            deadLetter: deadLetter,
             location: item.location
         )
     }
@@ -32,6 +38,9 @@ extension SpecDecoder {
         let timezone = value("timezone", in: item, as: .string, parse: TimeZoneName.validate)
         let handler = handler(of: item)
         let enabled = value("enabled", in: item, as: .boolean)
+        let timeout = value("timeout", in: item, as: .string) { text throws(ValueError) in
+            try DurationSyntax.parsePositive(text, subject: "cron job timeout")
+        }
         guard let name, let schedule, let handler else { return nil }
         return CronJobSpec(
             name: name,
@@ -39,6 +48,7 @@ extension SpecDecoder {
             timezone: timezone?.value ?? "UTC",
             handler: handler,
             enabled: enabled?.value ?? true,
+            timeout: timeout?.value,
             location: item.location
         )
     }

@@ -13,6 +13,10 @@ public struct QueueSpec: Hashable, Sendable {
     public var retries: Int
     /// How long a message waits before its first delivery.
     public var delay: Duration
+    /// How long one delivery may run; nil means the version's `scaling.timeout`.
+    public var timeout: Duration?
+    /// The queue that receives the messages whose last retry failed; nil keeps them as dead letters.
+    public var deadLetter: Located<String>?
     /// Where the queue's list item starts.
     public var location: SourceLocation
 
@@ -21,12 +25,16 @@ public struct QueueSpec: Hashable, Sendable {
         handler: Located<String>,
         retries: Int = 3,
         delay: Duration = .zero,
+        timeout: Duration? = nil,
+        deadLetter: Located<String>? = nil,
         location: SourceLocation
     ) {
         self.name = name
         self.handler = handler
         self.retries = retries
         self.delay = delay
+        self.timeout = timeout
+        self.deadLetter = deadLetter
         self.location = location
     }
 }
@@ -44,6 +52,8 @@ public struct CronJobSpec: Hashable, Sendable {
     public var timezone: String
     public var handler: Located<String>
     public var enabled: Bool
+    /// How long one run may take; nil means the version's `scaling.timeout`.
+    public var timeout: Duration?
     /// Where the cron job's list item starts.
     public var location: SourceLocation
 
@@ -53,8 +63,10 @@ public struct CronJobSpec: Hashable, Sendable {
         timezone: String = "UTC",
         handler: Located<String>,
         enabled: Bool = true,
+        timeout: Duration? = nil,
         location: SourceLocation
     ) {
+        self.timeout = timeout
         self.name = name
         self.schedule = schedule
         self.timezone = timezone

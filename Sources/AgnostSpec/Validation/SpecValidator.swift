@@ -13,6 +13,28 @@ enum SpecValidator {
         checkRoutes(of: spec.endpoints, diagnostics: &diagnostics)
         checkMiddlewareReferences(of: spec, diagnostics: &diagnostics)
         checkEndpointTimeouts(of: spec, diagnostics: &diagnostics)
+        checkDeadLetterQueues(of: spec, diagnostics: &diagnostics)
+    }
+
+    private static func checkDeadLetterQueues(of spec: DecodedSpec, diagnostics: inout DiagnosticCollector) {
+        let defined = spec.names[.queue, default: []].map(\.value)
+        for queue in spec.queues {
+            guard let target = queue.deadLetter else { continue }
+            if target.value == queue.name.value {
+                diagnostics.error(
+                    "queue '\(queue.name.value)' cannot be its own dead-letter queue: a message that keeps failing "
+                        + "would never leave it; name another queue or remove 'deadLetter'",
+                    at: target.location
+                )
+            } else if !defined.contains(target.value) {
+                let hint = Suggestion.hint(
+                    for: target.value,
+                    among: defined.filter { $0 != queue.name.value },
+                    otherwise: "define it under 'queues'"
+                )
+                diagnostics.error("undefined dead-letter queue '\(target.value)'\(hint)", at: target.location)
+            }
+        }
     }
 
     private static func checkServiceName(of spec: DecodedSpec, diagnostics: inout DiagnosticCollector) {

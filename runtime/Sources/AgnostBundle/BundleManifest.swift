@@ -112,14 +112,29 @@ public struct EndpointPlan: Codable, Sendable, Hashable {
 public struct QueuePlan: Codable, Sendable, Hashable {
     public var name: String
     public var handler: String
+    /// Redeliveries after a failed delivery, then the message is dead-lettered.
     public var retries: Int
+    /// The delay before a message's first delivery, unless its sender names one.
     public var delayMilliseconds: Int
+    /// How long one delivery may run before it is answered 504 and retried.
+    public var timeoutMilliseconds: Int
+    /// The queue that receives this queue's dead letters; nil keeps them aside.
+    public var deadLetter: String?
 
-    public init(name: String, handler: String, retries: Int, delayMilliseconds: Int) {
+    public init(
+        name: String,
+        handler: String,
+        retries: Int,
+        delayMilliseconds: Int,
+        timeoutMilliseconds: Int = 30_000,
+        deadLetter: String? = nil
+    ) {
         self.name = name
         self.handler = handler
         self.retries = retries
         self.delayMilliseconds = delayMilliseconds
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.deadLetter = deadLetter
     }
 }
 
@@ -130,13 +145,23 @@ public struct CronJobPlan: Codable, Sendable, Hashable {
     public var timezone: String
     public var handler: String
     public var enabled: Bool
+    /// How long one run may take before it is answered 504.
+    public var timeoutMilliseconds: Int
 
-    public init(name: String, schedule: String, timezone: String, handler: String, enabled: Bool) {
+    public init(
+        name: String,
+        schedule: String,
+        timezone: String,
+        handler: String,
+        enabled: Bool,
+        timeoutMilliseconds: Int = 30_000
+    ) {
         self.name = name
         self.schedule = schedule
         self.timezone = timezone
         self.handler = handler
         self.enabled = enabled
+        self.timeoutMilliseconds = timeoutMilliseconds
     }
 }
 
