@@ -35,7 +35,7 @@ enum InputDigest {
     }
 
     /// Regular files at or below `entries`, as sorted relative paths; hidden files and folders are skipped.
-    private static func files(in root: URL, under entries: [String]) throws(CompilerError) -> [String] {
+    static func files(in root: URL, under entries: [String]) throws(CompilerError) -> [String] {
         let manager = FileManager.default
         var found: [String] = []
         for entry in entries {

@@ -40,7 +40,7 @@ enum ProcessRunner {
         }
         let child: pid_t
         do {
-            child = try spawn(arguments, in: directory, environment: environment, output: pipe[1])
+            child = try spawn(arguments, in: directory, environment: environment, output: .descriptor(pipe[1]))
         } catch {
             close(pipe[0])
             close(pipe[1])
@@ -80,29 +80,42 @@ enum ProcessRunner {
                 )
             )
         }
-        // A tool killed by a signal reports 128 + the signal, as shells do.
-        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Outcome(status: exitStatus, output: String(decoding: collected, as: UTF8.self))
+        return Outcome(status: exitStatus(fromWaitStatus: status), output: String(decoding: collected, as: UTF8.self))
     }
 
-    private struct SpawnError: Error {
+    struct SpawnError: Error {
         /// The `errno` posix_spawnp returned.
         let code: Int32
     }
 
-    /// Starts `arguments` with stdin from `/dev/null` and stdout and stderr on `output`.
-    private static func spawn(
+    /// Where a child's stdout and stderr go.
+    enum Output {
+        /// Both onto this descriptor.
+        case descriptor(Int32)
+        /// Onto agnost-fn's own, so a server's logs interleave with what the CLI prints.
+        case inherited
+    }
+
+    /// Starts `arguments` with stdin from `/dev/null`, its output as `output` says, and `passing` descriptors
+    /// moved to the numbers given (`(source, target)`), all others closed by their close-on-exec flags.
+    static func spawn(
         _ arguments: [String],
-        in directory: URL?,
+        in directory: URL? = nil,
         environment: [String: String],
-        output: Int32
+        output: Output,
+        passing descriptors: [(source: Int32, target: Int32)] = []
     ) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        if case .descriptor(let output) = output {
+            posix_spawn_file_actions_adddup2(&actions, output, 1)
+            posix_spawn_file_actions_adddup2(&actions, output, 2)
+        }
+        for (source, target) in descriptors {
+            posix_spawn_file_actions_adddup2(&actions, source, target)
+        }
         // Signals agnost-fn ignores or blocks would otherwise stay ignored or blocked in the tool.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -133,6 +146,11 @@ enum ProcessRunner {
         }
         guard result == 0 else { throw SpawnError(code: result) }
         return child
+    }
+
+    /// A wait status as a shell reports it: the exit code, or 128 + the signal that ended the process.
+    static func exitStatus(fromWaitStatus status: Int32) -> Int32 {
+        (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 }
 

@@ -3,12 +3,14 @@ import AgnostPipeline
 import ArgumentParser
 import Foundation
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build if needed, then serve the app in the foreground.",
         discussion: """
             Binds 127.0.0.1 unless --host says otherwise. Logs are text on a terminal and JSON lines otherwise \
-            (AGNOST_LOG_FORMAT overrides). Ctrl-C drains in-flight requests and stops.
+            (AGNOST_LOG_FORMAT overrides). Ctrl-C drains in-flight requests and stops. With --watch, a change \
+            of agnost.yaml, Package.swift or Sources/ rebuilds and restarts the server; a build that fails is \
+            shown and the last good server keeps serving.
             """
     )
 
@@ -23,6 +25,9 @@ struct Run: ParsableCommand {
     @Option(help: "debug or release.")
     var configuration: BuildConfiguration = .debug
 
+    @Flag(help: "Rebuild and restart when the project changes.")
+    var watch = false
+
     @Flag(help: "Show the output of swift build as it runs.")
     var verbose = false
 
@@ -32,25 +37,48 @@ struct Run: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let result = try Console.step { () throws(PipelineError) in
-            try PipelineConsole.workflow().build(project.project, configuration: configuration, verbose: verbose)
+    func run() async throws {
+        var options = LocalRunOptions()
+        options.host = host
+        options.port = port
+        options.configuration = configuration
+        options.watch = watch
+        options.verbose = verbose
+        if ProcessInfo.processInfo.environment["AGNOST_LOG_FORMAT"] == nil && isatty(STDOUT_FILENO) != 0 {
+            options.environment["AGNOST_LOG_FORMAT"] = "text"
         }
-        let server = result.bundleDirectory.appendingPathComponent("server").path
-        var environment = ProcessInfo.processInfo.environment
-        environment["PORT"] = String(port)
-        environment["AGNOST_HOST"] = host
-        environment["AGNOST_BUNDLE"] = result.bundleDirectory.appendingPathComponent("bundle.json").path
-        if environment["AGNOST_LOG_FORMAT"] == nil && isatty(STDOUT_FILENO) != 0 {
-            environment["AGNOST_LOG_FORMAT"] = "text"
+        let workflow = PipelineConsole.workflow()
+        let project = project.project
+        let settings = options
+        let status: Int32
+        do {
+            status = try await Interruption.cancellingOnSignals { () async throws(PipelineError) in
+                try await workflow.run(project, options: settings, events: LocalRunConsole.show)
+            }
+        } catch let error as PipelineError {
+            throw Console.fail(error)
         }
-        Console.status("serving \(result.manifest.serviceName) on http://\(host):\(port) (ctrl-c stops it)")
-        // Replacing this process, rather than supervising a child, hands signals and the exit status straight
-        // to the server.
-        let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(server), nil]
-        let variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        execve(server, arguments, variables)
-        Console.error("cannot start \(server): \(String(cString: strerror(errno)))")
-        throw ExitCode.failure
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Prints what a local run does around the server's own log lines.
+enum LocalRunConsole {
+    @Sendable static func show(_ event: LocalRunEvent) {
+        switch event {
+        case .serverStarted(let service, let url, _):
+            Console.status("serving \(service) on \(url) (ctrl-c stops it)")
+        case .serverExited(let status):
+            Console.status("the server exited with status \(status)")
+        case .rebuilding:
+            Console.status("change detected: rebuilding")
+        case .rebuildFailed(let error):
+            _ = Console.fail(error)
+            Console.status("the last good server keeps serving; fix the error and save to rebuild")
+        case .rebuildUnchanged:
+            Console.status("the bundle did not change; the server keeps running")
+        case .stoppingServer:
+            Console.status("stopping the server (in-flight requests finish first)")
+        }
     }
 }

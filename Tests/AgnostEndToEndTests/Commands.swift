@@ -76,8 +76,8 @@ final class BackgroundProcess: @unchecked Sendable {
     let process = Process()
     private let lines = LockedLines()
 
-    /// Starts the server, which the kernel kills should this test process die first (setpriv's parent-death
-    /// signal, kept across the exec of `agnost-fn run` into the server), so that no server outlives a crashed run.
+    /// Starts the process, which the kernel kills should this test process die first (setpriv's parent-death
+    /// signal); a server that `agnost-fn run` started then stops too, as its lifeline to the CLI closes.
     init(_ executable: String, _ arguments: [String] = [], environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--pdeathsig", "KILL", "--", executable] + arguments
@@ -110,8 +110,10 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// The port of the runtime's `listening` line, whether logs are JSON or text.
-    func waitForPort() throws -> Int {
-        let line = try waitForLine(containing: "listening")
+    ///
+    /// - Parameter timeout: long enough for a `run` that builds the project first.
+    func waitForPort(timeout: Duration = .seconds(900)) throws -> Int {
+        let line = try waitForLine(containing: "listening", timeout: timeout)
         guard let match = line.firstMatch(of: /127\.0\.0\.1:(\d+)/), let port = Int(match.1) else {
             throw E2EFailure("no port in '\(line)'")
         }
@@ -171,4 +173,14 @@ enum SampleProject {
 struct E2EFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` every 100 ms until it holds, or fails saying `what` did not happen within `timeout`.
+func waitUntil(_ what: String, timeout: Duration, _ condition: () throws -> Bool) throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return }
+        usleep(100_000)
+    }
+    throw E2EFailure("\(what) did not happen within \(timeout)")
 }

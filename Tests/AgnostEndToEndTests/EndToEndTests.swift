@@ -195,6 +195,52 @@ struct EndToEndTests {
         #expect(try run.stop() == 0)
     }
 
+    /// The spec is what changes, so that each rebuild is a quick relink rather than a compile of the handlers.
+    @Test func runWatchRestartsOnAChangeAndKeepsTheLastGoodServerOnABrokenOne() throws {
+        _ = try Self.created.get()
+        let spec = Self.project.appendingPathComponent("agnost.yaml")
+        let original = try String(contentsOf: spec, encoding: .utf8)
+        defer { try? original.write(to: spec, atomically: true, encoding: .utf8) }
+        let run = try BackgroundProcess(
+            Commands.agnostFn,
+            ["run", "--path", Self.project.path, "--port", "0", "--watch"],
+            environment: Commands.environment.filter { $0.key != "AGNOST_LOG_FORMAT" }
+        )
+        let port = try run.waitForPort()
+        #expect(try get(port, "/hello/run").bodyText == "hello, run!")
+
+        try original.replacingOccurrences(of: "GREETING: hello", with: "GREETING: welcome")
+            .write(to: spec, atomically: true, encoding: .utf8)
+        _ = try run.waitForLine(containing: "change detected: rebuilding")
+        try waitUntil("the restarted server greets anew", timeout: .seconds(300)) {
+            (try? get(port, "/hello/run").bodyText) == "welcome, run!"
+        }
+
+        try original.replacingOccurrences(of: "handler: hello", with: "handler: helo")
+            .write(to: spec, atomically: true, encoding: .utf8)
+        _ = try run.waitForLine(containing: "the last good server keeps serving", timeout: .seconds(300))
+        #expect(run.output.contains { $0.contains("agnost.yaml:7:14: error: cannot find 'helo' in scope") })
+        #expect(try get(port, "/hello/run").bodyText == "welcome, run!")
+        #expect(try run.stop() == 0)
+    }
+
+    /// The server gets a lifeline from the CLI: it stops when the CLI is killed, and a new run gets its port.
+    @Test func aKilledRunTakesItsServerWithIt() throws {
+        _ = try Self.created.get()
+        let run = try BackgroundProcess(
+            Commands.agnostFn,
+            ["run", "--path", Self.project.path, "--port", "0"],
+            environment: Commands.environment.filter { $0.key != "AGNOST_LOG_FORMAT" }
+        )
+        let port = try run.waitForPort()
+        #expect(try get(port, "/hello/run").bodyText == "hello, run!")
+        kill(run.process.processIdentifier, SIGKILL)
+        try waitUntil("the orphaned server stops", timeout: .seconds(30)) {
+            (try? get(port, "/hello/run")) == nil
+        }
+        _ = try run.waitForLine(containing: "stopped after draining in-flight requests", timeout: .seconds(30))
+    }
+
     @Test func templateHandlerTestsPass() throws {
         _ = try Self.created.get()
         let tested = try Commands.run("/usr/bin/env", ["swift", "test"], in: Self.project)

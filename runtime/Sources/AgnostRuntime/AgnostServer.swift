@@ -75,6 +75,7 @@ public enum AgnostServer {
             },
             logger: serverLogger
         )
+        Lifeline.watch(environment: environment)
         var group = ServiceGroupConfiguration(
             services: [application, ReadinessDrain(dispatcher: dispatcher)],
             gracefulShutdownSignals: [.sigterm, .sigint],

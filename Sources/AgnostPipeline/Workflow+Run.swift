@@ -1,0 +1,186 @@
+import AgnostBundle
+import AgnostCompiler
+import Foundation
+
+/// How `run` serves a project on this machine.
+public struct LocalRunOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var configuration = BuildConfiguration.debug
+    /// Rebuild and restart the server when the project's sources or spec change.
+    public var watch = false
+    public var verbose = false
+    /// Variables set in the server's environment over this process's own.
+    public var environment: [String: String] = [:]
+    /// How often a watched project is looked at.
+    public var pollInterval = Duration.milliseconds(300)
+
+    public init() {}
+}
+
+/// What a local run reports, besides the build's own events.
+public enum LocalRunEvent: Sendable {
+    /// The server of `service` was started and will listen on `url`.
+    case serverStarted(service: String, url: String, pid: Int32)
+    /// The server ended by itself with `status`.
+    case serverExited(status: Int32)
+    /// A watched file changed; a rebuild starts.
+    case rebuilding
+    /// The rebuild failed; the server that was running keeps serving.
+    case rebuildFailed(PipelineError)
+    /// The rebuild produced the same bundle; the server keeps running.
+    case rebuildUnchanged
+    /// The server is being stopped, for a restart or because the run ends.
+    case stoppingServer
+}
+
+extension Workflow {
+    /// Builds `project` and serves it until the task is cancelled (SIGINT or SIGTERM in the CLI), then stops the
+    /// server gracefully and returns its exit status.
+    ///
+    /// Without `watch`, a server that ends by itself ends the run with its status. With `watch`, a change of the
+    /// project rebuilds it; a build that fails is reported and the running server keeps serving; a server that
+    /// ends by itself waits for the next change.
+    ///
+    /// ```swift
+    /// let status = try await workflow.run(project, options: options) { event in print(event) }
+    /// ```
+    public func run(
+        _ project: Project,
+        options: LocalRunOptions,
+        events: @escaping @Sendable (LocalRunEvent) -> Void
+    ) async throws(PipelineError) -> Int32 {
+        var chosen = options
+        if chosen.port == 0 {
+            // Chosen once, so that the server keeps its address across restarts and the run can name it.
+            chosen.port = try Self.freePort(host: options.host)
+        }
+        let options = chosen
+        var bundle = try await offCooperativePool { () throws(PipelineError) in
+            try self.build(project, configuration: options.configuration, verbose: options.verbose)
+        }
+        var fingerprint = try? SourceFingerprint(project: project.directory, specFile: "agnost.yaml")
+        var server: SupervisedProcess? = try startServer(bundle, options: options, events: events)
+        while true {
+            if Task.isCancelled {
+                return await stop(server, events: events) ?? 130
+            }
+            if let running = server, running.hasExited {
+                let status = await running.exitStatus()
+                events(.serverExited(status: status))
+                server = nil
+                if !options.watch { return status }
+            }
+            try? await Task.sleep(for: options.pollInterval)
+            guard options.watch, !Task.isCancelled else { continue }
+            guard let current = try? SourceFingerprint(project: project.directory, specFile: "agnost.yaml"),
+                current != fingerprint
+            else { continue }
+            fingerprint = current
+            events(.rebuilding)
+            do {
+                let rebuilt = try await offCooperativePool { () throws(PipelineError) in
+                    try self.build(project, configuration: options.configuration, verbose: options.verbose)
+                }
+                if rebuilt.upToDate && server != nil {
+                    events(.rebuildUnchanged)
+                    continue
+                }
+                bundle = rebuilt
+            } catch {
+                events(.rebuildFailed(error))
+                continue
+            }
+            _ = await stop(server, events: events)
+            server = try startServer(bundle, options: options, events: events)
+        }
+    }
+
+    private func startServer(
+        _ bundle: BuildResult,
+        options: LocalRunOptions,
+        events: @Sendable (LocalRunEvent) -> Void
+    ) throws(PipelineError) -> SupervisedProcess {
+        var environment = options.environment
+        environment["PORT"] = String(options.port)
+        environment["AGNOST_HOST"] = options.host
+        environment["AGNOST_BUNDLE"] = bundle.bundleDirectory.appendingPathComponent("bundle.json").path
+        let server: SupervisedProcess
+        do throws(CompilerError) {
+            server = try SupervisedProcess.start(
+                bundle.bundleDirectory.appendingPathComponent("server").path,
+                environment: environment
+            )
+        } catch {
+            throw PipelineError(error)
+        }
+        events(
+            .serverStarted(
+                service: bundle.manifest.serviceName,
+                url: "http://\(options.host):\(options.port)",
+                pid: server.pid
+            )
+        )
+        return server
+    }
+
+    /// A port the kernel has free on `host` now.
+    private static func freePort(host: String) throws(PipelineError) -> Int {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        guard probe >= 0, inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw PipelineError(
+                .configuration,
+                "cannot pick a free port on \(host): give an IPv4 address and a port, or a port other than 0",
+                context: host,
+                underlying: POSIXError(.EINVAL)
+            )
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(probe, generic, length) == 0 && getsockname(probe, generic, &length) == 0
+            }
+        }
+        guard bound else {
+            let reason = String(cString: strerror(errno))
+            throw PipelineError(
+                .configuration,
+                "cannot pick a free port on \(host): \(reason)",
+                context: host,
+                underlying: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EINVAL)
+            )
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// SIGTERM, then the server drains in-flight requests; nil when there was no server.
+    private func stop(_ server: SupervisedProcess?, events: @Sendable (LocalRunEvent) -> Void) async -> Int32? {
+        guard let server else { return nil }
+        if !server.hasExited {
+            events(.stoppingServer)
+            server.signal(SIGTERM)
+        }
+        return await server.exitStatus()
+    }
+}
+
+/// Runs blocking work (a `swift build` of minutes) on a thread of its own, so the cooperative pool, which the
+/// event hub and the signal handling need meanwhile, is never held by it.
+func offCooperativePool<Value: Sendable>(
+    _ body: @escaping @Sendable () throws(PipelineError) -> Value
+) async throws(PipelineError) -> Value {
+    let result: Result<Value, PipelineError> = await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            do throws(PipelineError) {
+                continuation.resume(returning: .success(try body()))
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+    }
+    return try result.get()
+}
