@@ -5,8 +5,8 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// Turns a request into a response: reserved paths, routing, API keys, body limit, the endpoint's middleware
-/// chain under its deadline, error mapping and the access log.
+/// Turns a request into a response: reserved paths, CloudEvents for queues and cron jobs, routing, API keys,
+/// body limit, the endpoint's middleware chain under its deadline, error mapping and the access log.
 ///
 /// Everything per endpoint (route, chain, timeout) is resolved once in `init`; a request only walks the route
 /// trie and runs the prepared chain. The HTTP server and ``AgnostRuntimeTesting`` both call ``respond(to:)``,

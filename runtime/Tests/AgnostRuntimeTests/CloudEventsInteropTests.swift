@@ -130,6 +130,11 @@ struct CloudEventsInteropTests {
         #expect(closed?.code == .connectionFailed)
         let stalled = await failure(try sender("/stall", timeout: .milliseconds(500)))
         #expect(stalled?.code == .timedOut)
+        let stalling = try sender("/stall", timeout: .seconds(30))
+        let cancelledSend = Task { await failure(stalling) }
+        try await Task.sleep(for: .milliseconds(300))
+        cancelledSend.cancel()
+        #expect(await cancelledSend.value?.code == .cancelled)
         let unused = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let freePort = try #require(unused.localAddress?.port)
@@ -143,10 +148,12 @@ struct CloudEventsInteropTests {
             #expect(error.map { !$0.message.contains("s3cret") && !$0.message.contains(queueToken) } == true)
         }
 
-        let received = try await receivedRecords(receiver, count: 5)
+        let received = try await receivedRecords(receiver, count: 6)
         #expect(received.allSatisfy { $0["error"] == nil }, "\(received)")
         let accepted = received.filter { $0["path"] as? String == "/accept" }
         #expect(accepted.count == 2)
+        // Kept alive: the second message goes over the first one's connection.
+        #expect(Set(accepted.compactMap { $0["clientPort"] as? Int }).count == 1)
         let attributes = accepted.compactMap { $0["attributes"] as? [String: String] }
         #expect(attributes.map { $0["specversion"] } == ["1.0", "1.0"])
         #expect(attributes.map { $0["type"] } == [EventContract.queueMessageType, EventContract.queueMessageType])

@@ -199,6 +199,13 @@ struct EventDeliveryTests {
         #expect(log.storage.withLock { $0 }.contains { $0.contains("AGNOST_INTERNAL_TOKEN is not set") })
     }
 
+    @Test func theTokenIsReadFromTheEnvironmentAndNeverPrinted() throws {
+        let configuration = try RuntimeConfiguration(environment: [EventContract.internalTokenVariable: token])
+        #expect(configuration.internalToken?.value == token)
+        #expect(!"\(configuration)".contains(token))
+        #expect(!String(reflecting: configuration).contains(token))
+    }
+
     @Test func anUnknownNameIs404OnlyForATokenHolder() async throws {
         let app = try dispatcher(token: token)
         let anonymous = await post(app, "/agnost/queue/nope", event())

@@ -28,7 +28,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
-        record = {"path": self.path, "authorization": self.headers.get("authorization")}
+        record = {"path": self.path, "authorization": self.headers.get("authorization"),
+                  "clientPort": self.client_address[1]}
         try:
             event = from_http(dict(self.headers.items()), body)
             attributes = {key: str(value) for key, value in event.get_attributes().items()}
