@@ -193,6 +193,12 @@ final class BrokerClient: Sendable {
     ) async throws(Failure) -> Reply {
         let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<ResponseCollector.Response> in
             let promise = channel.eventLoop.makePromise(of: ResponseCollector.Response.self)
+            // On the channel's loop, so no close can slip in between: an idle connection closed since it was taken
+            // from the pool would otherwise wait for an answer that cannot come until the deadline.
+            guard channel.isActive else {
+                promise.fail(Failure.closed(beforeResponse: true))
+                return promise.futureResult
+            }
             do {
                 let collector = try channel.pipeline.syncOperations.handler(type: ResponseCollector.self)
                 collector.expect(promise, deadline: deadline)
