@@ -18,8 +18,23 @@ enum PercentEncoding {
     }
 
     /// Decodes a CloudEvents attribute sent as an HTTP header, or `nil` when a `%` is not followed by two hex
-    /// digits or the escapes spell invalid UTF-8: the HTTP binding makes both a malformed event.
-    static func decodeHeaderValue(_ text: Substring) -> String? {
+    /// digits or the escapes spell invalid UTF-8 (overlong forms included): the HTTP binding makes both a
+    /// malformed event. A double-quoted value is unquoted first, as the binding requires for older senders.
+    static func decodeHeaderValue(_ value: Substring) -> String? {
+        var text = value
+        if text.utf8.count >= 2, text.first == "\"", text.last == "\"" {
+            var unquoted = ""
+            var escaped = false
+            for character in text.dropFirst().dropLast() {
+                if !escaped && character == "\\" {
+                    escaped = true
+                    continue
+                }
+                escaped = false
+                unquoted.append(character)
+            }
+            text = unquoted[...]
+        }
         guard let bytes = unescaped(text, plusAsSpace: false, strict: true) else { return String(text) }
         return bytes.isEmpty && !text.isEmpty ? nil : String(validating: bytes, as: UTF8.self)
     }

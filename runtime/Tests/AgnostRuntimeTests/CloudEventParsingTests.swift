@@ -55,7 +55,13 @@ struct CloudEventParsingTests {
         #expect(event.extensions["subject"] == "100%\"done\"")
     }
 
-    @Test(arguments: ["%zz", "50%", "%C3", "%FF%FE"])
+    @Test func aQuotedHeaderValueIsUnquotedBeforeDecoding() throws {
+        var headers = binaryHeaders
+        headers[header("ce-subject")] = #""say \"hi\" 100%25""#
+        #expect(try parse(headers).extensions["subject"] == #"say "hi" 100%"#)
+    }
+
+    @Test(arguments: ["%zz", "50%", "%C3", "%FF%FE", "%C0%A0"])
     func invalidPercentEncodingOrUTF8Is400(_ value: String) {
         var headers = binaryHeaders
         headers[header("ce-source")] = value
