@@ -36,6 +36,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -56,7 +57,9 @@ let package = Package(
             dependencies: [
                 "AgnostRuntime", "AgnostRuntimeTesting", "AgnostBundle", "AgnostDigest", "AgnostCron",
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["CloudEventsInterop"]
         ),
     ]
 )

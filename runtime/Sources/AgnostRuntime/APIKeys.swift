@@ -20,12 +20,16 @@ struct APIKeyVerifier: Sendable {
         return matched
     }
 
+    /// The credential of `Authorization: Bearer T`, the scheme name in any case.
+    static func bearerToken(in headers: HTTPFields) -> String? {
+        guard let authorization = headers[.authorization] else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
+    }
+
     private static func presentedKey(headers: HTTPFields, query: Query) -> String? {
-        if let authorization = headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1])
-            }
+        if let bearer = bearerToken(in: headers) {
+            return bearer
         }
         if let key = headers[.apiKey] {
             return key

@@ -7,6 +7,7 @@ public import Logging
 /// let id = try context.parameters.require("id", as: Int.self)
 /// let greeting = context.env["GREETING"] ?? "hello"
 /// if ContinuousClock.now > context.deadline { … }
+/// try await context.queue("emails").send(Email(to: "ada@example.com"))
 /// ```
 public struct Context: Sendable {
     /// Tagged with `requestId` and the endpoint name.
@@ -22,7 +23,8 @@ public struct Context: Sendable {
         }
         set { taggedLogger = newValue }
     }
-    /// The caller's `X-Request-Id`, or a generated one; also sent back on the response.
+    /// The caller's `X-Request-Id`, or a generated one; also sent back on the response. For a queue message or
+    /// a cron tick, the event's id, so that its log lines tie to the event.
     public let requestId: String
     /// The `name` of the endpoint (or queue, or cron job) in `agnost.yaml`.
     public let endpoint: String
@@ -35,6 +37,7 @@ public struct Context: Sendable {
 
     private let baseLogger: Logger
     private var taggedLogger: Logger?
+    private let sending: QueueSending
 
     package init(
         logger: Logger,
@@ -42,14 +45,25 @@ public struct Context: Sendable {
         endpoint: String,
         deadline: ContinuousClock.Instant,
         parameters: PathParameters,
-        env: AppEnvironment
+        env: AppEnvironment,
+        sending: QueueSending
     ) {
+        self.sending = sending
         self.baseLogger = logger
         self.requestId = requestId
         self.endpoint = endpoint
         self.deadline = deadline
         self.parameters = parameters
         self.env = env
+    }
+
+    /// The queue `name` of `agnost.yaml`, to send messages to.
+    ///
+    /// ```swift
+    /// try await context.queue("emails").send(Email(to: "ada@example.com"), delay: .seconds(10))
+    /// ```
+    public func queue(_ name: String) -> QueueSender {
+        QueueSender(queue: name, sending: sending)
     }
 }
 

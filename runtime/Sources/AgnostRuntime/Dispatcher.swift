@@ -5,8 +5,8 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// Turns a request into a response: reserved paths, routing, API keys, body limit, the endpoint's middleware
-/// chain under its deadline, error mapping and the access log.
+/// Turns a request into a response: reserved paths, CloudEvents for queues and cron jobs, routing, API keys,
+/// body limit, the endpoint's middleware chain under its deadline, error mapping and the access log.
 ///
 /// Everything per endpoint (route, chain, timeout) is resolved once in `init`; a request only walks the route
 /// trie and runs the prepared chain. The HTTP server and ``AgnostRuntimeTesting`` both call ``respond(to:)``,
@@ -24,22 +24,27 @@ package final class Dispatcher: Sendable {
     private let routes: RouteTable<Endpoint>
     private let apiKeys: APIKeyVerifier
     private let maxBodyBytes: Int
-    private let environment: AppEnvironment
-    private let logger: Logger
-    private let accessLog: AccessLog?
-    private let timers: any EventLoopGroup
+    let events: EventTargets
+    let sending: QueueSending
+    let environment: AppEnvironment
+    let logger: Logger
+    let accessLog: AccessLog?
+    let timers: any EventLoopGroup
     private let draining = Atomic(false)
     /// The graceful-shutdown bound: no in-flight request can outlive its endpoint's timeout.
     package let longestTimeout: Duration
 
-    /// - Parameter processEnvironment: overrides the bundle's `env` values of the same names.
+    /// - Parameters:
+    ///   - processEnvironment: overrides the bundle's `env` values of the same names.
+    ///   - outbox: where handlers' queue messages go; `nil` POSTs them to the configured broker.
     package init(
         manifest: BundleManifest,
         handlers: HandlerRegistry,
         configuration: RuntimeConfiguration,
         processEnvironment: [String: String],
         logOutput: any LogOutput,
-        timers: any EventLoopGroup
+        timers: any EventLoopGroup,
+        outbox: (any QueueOutbox)? = nil
     ) throws(RuntimeStartupError) {
         var logger = Logger(label: "agnost") {
             _ in RuntimeLogHandler(output: logOutput, format: configuration.logFormat, level: configuration.logLevel)
@@ -96,11 +101,52 @@ package final class Dispatcher: Sendable {
         routes += routes.filter { $0.method == .get }.map {
             .init(method: .head, segments: $0.segments, target: $0.target)
         }
+        var queues: [String: EventTarget] = [:]
+        for plan in manifest.queues {
+            guard let handler = handlers.queues[plan.handler] else {
+                problems.append("queue '\(plan.name)' needs handler '\(plan.handler)', which is not registered")
+                continue
+            }
+            queues[plan.name] = EventTarget(queue: plan, handler: handler)
+        }
+        var cronJobs: [String: EventTarget] = [:]
+        for plan in manifest.cronJobs {
+            guard let handler = handlers.cronJobs[plan.handler] else {
+                problems.append("cron job '\(plan.name)' needs handler '\(plan.handler)', which is not registered")
+                continue
+            }
+            cronJobs[plan.name] = EventTarget(cron: plan, handler: handler)
+        }
+        var brokerOutbox: (any QueueOutbox)?
+        if outbox == nil, let url = configuration.brokerURL {
+            do {
+                let client = BrokerClient(address: try BrokerAddress.parse(url), group: timers, timeout: .seconds(10))
+                // Derived once here, not per message: HMAC costs two hashes.
+                let token = configuration.internalToken.map { SenderToken.derive(from: $0.value, for: .queue) }
+                brokerOutbox = BrokerOutbox(client: client, service: manifest.serviceName, token: token)
+            } catch {
+                throw RuntimeStartupError(.invalidEnvironment, "\(EventContract.brokerURLVariable) \(error.reason)")
+            }
+        }
         if !problems.isEmpty {
             throw RuntimeStartupError(.handlerNotRegistered, problems.joined(separator: "\nerror: "))
         }
         self.routes = RouteTable(routes)
-        self.longestTimeout = routes.map(\.target.timeout).max() ?? .seconds(1)
+        self.events = EventTargets(
+            queues: queues,
+            cronJobs: cronJobs,
+            tokens: InternalTokenVerifier(configuration.internalToken)
+        )
+        self.sending = QueueSending(queues: manifest.queues.map(\.name), outbox: outbox ?? brokerOutbox)
+        self.longestTimeout =
+            (routes.map(\.target.timeout) + queues.values.map(\.timeout) + cronJobs.values.map(\.timeout)).max()
+            ?? .seconds(1)
+        if !events.tokens.isConfigured, let first = manifest.queues.first?.name ?? manifest.cronJobs.first?.name {
+            logger.warning(
+                "\(EventContract.internalTokenVariable) is not set, so every delivery to a queue or cron job gets 401",
+                metadata: ["target": "\(first)"]
+            )
+        }
         if configuration.apiKeyHashes.isEmpty, let guarded = routes.first(where: { $0.target.requiresAPIKey }) {
             logger.warning(
                 "AGNOST_API_KEYS is empty, so every call to an endpoint with apiKey: required gets 401",
@@ -150,6 +196,9 @@ package final class Dispatcher: Sendable {
         let start = ContinuousClock.now
         let path = request.uri.path
         if path == "/agnost" || path.hasPrefix("/agnost/") {
+            if let (sender, name) = EventTargets.match(path) {
+                return await deliver(sender, name, request, start)
+            }
             return reserved(path: path, method: request.method)
         }
         let requestId = RequestID.make(propagating: request.headers[.requestID])
@@ -202,7 +251,8 @@ package final class Dispatcher: Sendable {
             endpoint: endpoint.name,
             deadline: start + endpoint.timeout,
             parameters: PathParameters(names: endpoint.parameterNames, values: parameterValues),
-            env: environment
+            env: environment,
+            sending: sending
         )
         let chain = endpoint.chain
         // The body is read under the endpoint's deadline too: a client that sends a whole header and then dribbles
@@ -242,7 +292,7 @@ package final class Dispatcher: Sendable {
 
     /// Refuses an oversized body from its `Content-Length` before reading a byte, and a chunked one as soon
     /// as it passes the limit.
-    private func readBody(of request: HummingbirdCore.Request) async throws(HTTPError) -> ByteBuffer {
+    func readBody(of request: HummingbirdCore.Request) async throws(HTTPError) -> ByteBuffer {
         let tooLarge = HTTPError(.contentTooLarge, "request body is larger than the limit of \(maxBodyBytes) bytes")
         let declaredLength = request.headers[.contentLength]
         if let length = declaredLength.flatMap({ Int($0) }), length > maxBodyBytes {
@@ -262,7 +312,7 @@ package final class Dispatcher: Sendable {
     }
 
     /// 204 with `Allow` for `OPTIONS`, otherwise 405 with the same `Allow`.
-    private func methodNotAllowed(
+    func methodNotAllowed(
         _ method: HTTPRequest.Method,
         _ path: String,
         allowed: [String],
@@ -301,7 +351,7 @@ package final class Dispatcher: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
     }
 
-    private func errorResponse(_ error: HTTPError, _ requestId: String) -> Response {
+    func errorResponse(_ error: HTTPError, _ requestId: String) -> Response {
         var body: [UInt8] = Array("{\"error\":".utf8)
         JSONText.appendString(error.message, to: &body)
         body.append(contentsOf: ",\"requestId\":".utf8)

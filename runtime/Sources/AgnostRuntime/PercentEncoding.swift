@@ -17,8 +17,46 @@ enum PercentEncoding {
         unescaped(text, plusAsSpace: true).map { String(decoding: $0, as: UTF8.self) } ?? String(text)
     }
 
-    /// The bytes `text` stands for, or `nil` when it has nothing to unescape.
-    private static func unescaped(_ text: Substring, plusAsSpace: Bool) -> [UInt8]? {
+    /// Decodes a CloudEvents attribute sent as an HTTP header, or `nil` when a `%` is not followed by two hex
+    /// digits or the escapes spell invalid UTF-8 (overlong forms included): the HTTP binding makes both a
+    /// malformed event. A double-quoted value is unquoted first, as the binding requires for older senders.
+    static func decodeHeaderValue(_ value: Substring) -> String? {
+        var text = value
+        if text.utf8.count >= 2, text.first == "\"", text.last == "\"" {
+            var unquoted = ""
+            var escaped = false
+            for character in text.dropFirst().dropLast() {
+                if !escaped && character == "\\" {
+                    escaped = true
+                    continue
+                }
+                escaped = false
+                unquoted.append(character)
+            }
+            text = unquoted[...]
+        }
+        guard let bytes = unescaped(text, plusAsSpace: false, strict: true) else { return String(text) }
+        return bytes.isEmpty && !text.isEmpty ? nil : String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Encodes a CloudEvents attribute for an HTTP header, as the binding asks: space, `"`, `%` and every byte
+    /// outside printable ASCII as `%XX`.
+    static func encodeHeaderValue(_ text: String) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var output: [UInt8] = []
+        for byte in text.utf8 {
+            if byte <= 0x20 || byte >= 0x7f || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "%") {
+                output += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]]
+            } else {
+                output.append(byte)
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The bytes `text` stands for, or `nil` when it has nothing to unescape; when `strict`, a malformed escape
+    /// gives no bytes at all.
+    private static func unescaped(_ text: Substring, plusAsSpace: Bool, strict: Bool = false) -> [UInt8]? {
         let utf8 = text.utf8
         guard utf8.contains(UInt8(ascii: "%")) || (plusAsSpace && utf8.contains(UInt8(ascii: "+"))) else {
             return nil
@@ -37,13 +75,14 @@ enum PercentEncoding {
                 index = utf8.index(after: second)
                 continue
             }
+            if strict && byte == UInt8(ascii: "%") { return [] }
             bytes.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
             index = utf8.index(after: index)
         }
         return bytes
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
+    static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10

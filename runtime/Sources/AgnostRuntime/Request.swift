@@ -53,7 +53,7 @@ public struct Request: Sendable {
 
 extension DecodingError {
     /// The coding path and reason, without the type dumps of the default description.
-    fileprivate var briefDescription: String {
+    var briefDescription: String {
         let context: Context
         switch self {
         case .typeMismatch(_, let found), .valueNotFound(_, let found), .keyNotFound(_, let found),

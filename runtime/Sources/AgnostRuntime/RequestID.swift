@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// Fresh ids are a random per-process prefix and a counter, 32 hex digits like a trace id: unique without a
 /// random-number syscall per request.
-enum RequestID {
+package enum RequestID {
     private static let prefix = UInt64.random(in: .min ... .max)
     private static let counter = Atomic<UInt64>(0)
 
@@ -14,6 +14,14 @@ enum RequestID {
         var text = [UInt8](repeating: 0, count: 32)
         write(prefix, into: &text, at: 0)
         write(sequence, into: &text, at: 16)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// 128 random bits as 32 hex digits: the id of a queue message, unique across every sender.
+    package static func random() -> String {
+        var text = [UInt8](repeating: 0, count: 32)
+        write(UInt64.random(in: .min ... .max), into: &text, at: 0)
+        write(UInt64.random(in: .min ... .max), into: &text, at: 16)
         return String(decoding: text, as: UTF8.self)
     }
 

@@ -1,3 +1,4 @@
+import AgnostBundle
 import AgnostDigest
 public import Logging
 
@@ -59,6 +60,11 @@ public struct RuntimeConfiguration: Sendable {
     /// sending on it at that moment, and a non-idempotent request lost that way cannot be retried; so the
     /// client must be the one to close. Two minutes outlasts the proxy's 90 s with room for timer slack.
     public var idleTimeout = Duration.seconds(120)
+    /// `AGNOST_INTERNAL_TOKEN`: the credential every caller of `/agnost/cron/…` and `/agnost/queue/…` must hold
+    /// (or its ``AgnostBundle/SenderToken``); `nil` refuses them all.
+    package var internalToken: InternalToken?
+    /// `AGNOST_BROKER_URL`: where `send` POSTs queue messages; `nil` makes every send fail, saying so.
+    package var brokerURL: String?
     /// `AGNOST_BUNDLE`; `nil` means `bundle.json` next to the executable.
     public var bundlePath: String?
     /// `K_SERVICE`, `K_REVISION`, `K_CONFIGURATION`, as Knative sets them; reported in the start-up log line.
@@ -133,6 +139,17 @@ public struct RuntimeConfiguration: Sendable {
                             + "store `printf %s KEY | sha256sum` there, never the key itself"
                     )
                 }
+            }
+        }
+        if let token = environment[EventContract.internalTokenVariable], !token.isEmpty {
+            internalToken = InternalToken(token)
+        }
+        if let url = environment[EventContract.brokerURLVariable], !url.isEmpty {
+            do {
+                _ = try BrokerAddress.parse(url)
+                brokerURL = url
+            } catch {
+                problems.append("\(EventContract.brokerURLVariable) \(error.reason)")
             }
         }
         bundlePath = environment["AGNOST_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }

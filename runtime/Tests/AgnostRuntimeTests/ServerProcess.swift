@@ -2,7 +2,7 @@ import AgnostBundle
 import Foundation
 import Synchronization
 
-/// The fixture server as a child process, with its output collected line by line.
+/// The fixture server (or another program) as a child process, with its output collected line by line.
 final class ServerProcess: Sendable {
     let process: Process
     private let output = CollectedOutput()
@@ -14,16 +14,19 @@ final class ServerProcess: Sendable {
     ///     goes away, as it does when a test fails, any child still running is killed at once.
     ///   - launcher: a command that runs the server as its last argument and `exec`s it (so that the child's pid is
     ///     the server's), such as `setpriv …`; empty runs the server directly.
-    init(environment: [String: String], lifetime: Duration = .seconds(120), launcher: [String] = []) throws {
+    ///   - program: another program to run instead of the server, with its arguments, such as a Python peer.
+    init(
+        environment: [String: String],
+        lifetime: Duration = .seconds(120),
+        launcher: [String] = [],
+        program: [String]? = nil
+    ) throws {
         let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let server = testBinary.deletingLastPathComponent().appendingPathComponent("FixtureServer")
+        let command = launcher + (program ?? [server.path])
         process = Process()
-        if let executable = launcher.first {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = launcher.dropFirst() + [server.path]
-        } else {
-            process.executableURL = server
-        }
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = environment
         let outputPipe = Pipe()
         let errors = Pipe()
@@ -195,6 +198,25 @@ private let fixtureBundle = Result { () throws -> String in
                 timeoutMilliseconds: 2000,
                 requiresAPIKey: true
             ),
+        ],
+        queues: [
+            QueuePlan(
+                name: "jobs",
+                handler: "recordMessage",
+                retries: 2,
+                delayMilliseconds: 0,
+                timeoutMilliseconds: 1000
+            )
+        ],
+        cronJobs: [
+            CronJobPlan(
+                name: "tick",
+                schedule: "* * * * *",
+                timezone: "UTC",
+                handler: "recordTick",
+                enabled: false,
+                timeoutMilliseconds: 2000
+            )
         ]
     )
     let path = directory.appendingPathComponent("bundle.json").path

@@ -2,6 +2,12 @@
 // process: signals, sockets, start-up errors, hostile input.
 import AgnostRuntime
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -66,6 +72,39 @@ indirect enum JSONValue: Decodable {
     .text("key accepted")
 }
 
+/// Appends `<id> <body> <time in ms or -> <attempt or ->` to the file named by `AGNOST_FIXTURE_EVENTS`, one
+/// line per call, so that a test can count what each event did.
+func recordCall(_ fields: [String]) {
+    guard let path = getenv("AGNOST_FIXTURE_EVENTS") else { return }
+    let line = fields.joined(separator: " ") + "\n"
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    guard descriptor >= 0 else { return }
+    _ = line.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
+    close(descriptor)
+}
+
+func milliseconds(_ time: Date?) -> String {
+    time.map { String(Int(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "-"
+}
+
+/// Records the call, then ends as its body asks: `permanent`, `busy` (429), `fail` (500), `hang` (past the
+/// queue's timeout), or anything else (success).
+@Sendable func recordMessage(_ message: QueueMessage, _ context: Context) async throws {
+    recordCall([message.id, message.text, milliseconds(message.time), message.attempt.map { String($0) } ?? "-"])
+    struct Unreachable: Error {}
+    switch message.text {
+    case "permanent": throw PermanentFailure("this message can never succeed")
+    case "busy": throw HTTPError(.tooManyRequests, "try later")
+    case "fail": throw Unreachable()
+    case "hang": try await Task.sleep(for: .seconds(30))
+    default: break
+    }
+}
+
+@Sendable func recordTick(_ tick: CronTick, _ context: Context) async throws {
+    recordCall([context.requestId, tick.job, milliseconds(tick.scheduledTime), "-"])
+}
+
 // A test process that dies leaves no server behind: the fixture follows its parent.
 let parent = getppid()
 Task.detached {
@@ -82,4 +121,6 @@ handlers.register(endpoint: "fail", fail)
 handlers.register(endpoint: "decodeJSON", decodeJSON)
 handlers.register(endpoint: "echoText", echoText)
 handlers.register(endpoint: "keyed", keyed)
+handlers.register(queue: "recordMessage", recordMessage)
+handlers.register(cron: "recordTick", recordTick)
 await AgnostServer.run(handlers)
