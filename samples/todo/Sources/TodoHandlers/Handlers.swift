@@ -71,6 +71,31 @@ public func slowReport(_ request: Request, _ context: Context) async throws -> R
     return try .json(["tookMs": milliseconds, "todos": store.store(context).all().count])
 }
 
+/// `POST /todos/import` with `[{"title": …}, …]`: each draft goes to the `imports` queue, and the answer, 202,
+/// comes once the broker holds them all; the todos appear as the queue delivers them.
+public func importTodos(_ request: Request, _ context: Context) async throws -> Response {
+    let drafts = try request.decode([TodoDraft].self)
+    for draft in drafts {
+        try await context.queue("imports").send(draft)
+    }
+    return try .json(["queued": drafts.count], status: .accepted)
+}
+
+/// Queue `imports`: makes the todo of one draft. An empty title can never succeed, so it is a permanent failure,
+/// dead-lettered without retries; a redelivered message makes no second todo.
+public func importTodo(_ message: QueueMessage, _ context: Context) async throws {
+    let draft = try message.decode(TodoDraft.self)
+    guard !draft.title.isEmpty else { throw PermanentFailure("an imported todo needs a title") }
+    let todo = store.store(context).create(title: draft.title, once: message.id)
+    context.logger.info("imported todo", metadata: ["id": "\(todo.id)", "attempt": "\(message.attempt ?? 1)"])
+}
+
+/// Cron job `archiveDone`: removes the todos that are done.
+public func archiveDone(_ tick: CronTick, _ context: Context) async throws {
+    let archived = store.store(context).archiveDone()
+    context.logger.info("archived done todos", metadata: ["count": "\(archived)"])
+}
+
 /// Middleware: refuses bodies that do not say they are JSON, with 415 and what to send instead.
 public func requireJSON(_ request: Request, _ context: Context, _ next: Next) async throws -> Response {
     guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/json") else {

@@ -18,6 +18,8 @@ public final class TodoStore: Sendable {
     private struct State {
         var todos: [Int: Todo] = [:]
         var nextID = 1
+        /// The todo each handled import message made, by message id: a redelivered message makes no second todo.
+        var imported: [String: Int] = [:]
     }
 
     private let state = Mutex(State())
@@ -58,5 +60,26 @@ public final class TodoStore: Sendable {
 
     public func delete(_ id: Int) -> Bool {
         state.withLock { $0.todos.removeValue(forKey: id) != nil }
+    }
+
+    /// Creates the todo of import message `messageID`, or returns the one an earlier delivery of it made.
+    public func create(title: String, once messageID: String) -> Todo {
+        state.withLock { state in
+            if let id = state.imported[messageID], let todo = state.todos[id] { return todo }
+            let todo = Todo(id: state.nextID, title: title)
+            state.todos[todo.id] = todo
+            state.nextID += 1
+            state.imported[messageID] = todo.id
+            return todo
+        }
+    }
+
+    /// Removes the todos that are done; returns how many.
+    public func archiveDone() -> Int {
+        state.withLock { state in
+            let done = state.todos.values.filter(\.done).map(\.id)
+            for id in done { state.todos[id] = nil }
+            return done.count
+        }
     }
 }

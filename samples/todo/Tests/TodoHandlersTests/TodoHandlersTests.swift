@@ -13,7 +13,10 @@ private func makeApp() throws -> TestApplication {
             .init(.put, "/todos/:id", handler: updateTodo, middlewares: [requireJSON]),
             .init(.delete, "/todos/:id", handler: deleteTodo, requiresAPIKey: true),
             .init(.get, "/reports/slow", handler: slowReport, timeout: .seconds(1)),
+            .init(.post, "/todos/import", handler: importTodos, middlewares: [requireJSON]),
         ],
+        queues: [.init("imports", handler: importTodo)],
+        cronJobs: [.init("archive-done", schedule: "*/5 * * * *", handler: archiveDone)],
         env: ["SEED_TODOS": "3"],
         apiKeys: ["test-key"]
     )
@@ -63,5 +66,35 @@ struct TodoHandlersTests {
         let app = try makeApp()
         #expect(await app.request(.get, "/reports/slow?ms=10").status == .ok)
         #expect(await app.request(.get, "/reports/slow?ms=3000").status == .gatewayTimeout)
+    }
+
+    @Test func importsGoThroughTheQueueOncePerMessage() async throws {
+        let app = try makeApp()
+        let accepted = await app.request(.post, "/todos/import", json: #"[{"title":"from a file"},{"title":""}]"#)
+        #expect(accepted.status == .accepted)
+        #expect(app.sentMessages.map(\.queue) == ["imports", "imports"])
+        let before = try await app.request(.get, "/todos").decode([Todo].self)
+        #expect(!before.contains { $0.title == "from a file" }, "nothing is imported before the queue delivers")
+
+        let outcomes = await app.deliverSentMessages().map(\.status)
+        #expect(outcomes == [.ok, .badRequest], "an empty title is a permanent failure, never retried")
+        let after = try await app.request(.get, "/todos").decode([Todo].self)
+        #expect(after.filter { $0.title == "from a file" }.count == 1)
+
+        let body = ByteBuffer(string: #"{"title":"delivered twice"}"#)
+        #expect(await app.deliver(queue: "imports", body: body, id: "message-1").status == .ok)
+        #expect(await app.deliver(queue: "imports", body: body, id: "message-1", attempt: 2).status == .ok)
+        let twice = try await app.request(.get, "/todos").decode([Todo].self)
+        #expect(twice.filter { $0.title == "delivered twice" }.count == 1, "a redelivery makes no second todo")
+    }
+
+    @Test func theCronJobArchivesDoneTodos() async throws {
+        let app = try makeApp()
+        let todo = try await app.request(.post, "/todos", json: #"{"title":"finish"}"#).decode(Todo.self)
+        _ = await app.request(.put, "/todos/\(todo.id)", json: #"{"done":true}"#)
+        #expect(await app.fire(cron: "archive-done").status == .ok)
+        #expect(await app.request(.get, "/todos/\(todo.id)").status == .notFound)
+        let remaining = try await app.request(.get, "/todos").decode([Todo].self)
+        #expect(remaining.allSatisfy { !$0.done })
     }
 }
