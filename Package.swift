@@ -13,6 +13,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(path: "runtime"),
     ],
     targets: [
@@ -63,6 +65,17 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
+            ]
+        ),
+        .target(
+            name: "AgnostEvents",
+            dependencies: [
+                "AgnostHTTP", "CZlib",
+                .product(name: "AgnostBundle", package: "runtime"),
+                .product(name: "AgnostCron", package: "runtime"),
+                .product(name: "AgnostDigest", package: "runtime"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -116,6 +129,17 @@ let package = Package(
             ],
             exclude: ["Golden", "Fixtures"]
         ),
+        .testTarget(
+            name: "AgnostEventsTests",
+            dependencies: [
+                "AgnostEvents", "AgnostHTTP", "AgnostTestSupport",
+                .product(name: "AgnostBundle", package: "runtime"),
+                .product(name: "AgnostCron", package: "runtime"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // Writes to an event store until killed, for the tests that kill it at random moments.
+        .executableTarget(name: "EventStoreWriter", dependencies: ["AgnostEvents"], path: "Tests/EventStoreWriter"),
         .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP", "AgnostTestSupport"]),
     ]
 )
