@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(path: "runtime"),
     ],
     targets: [
@@ -76,6 +77,7 @@ let package = Package(
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -136,10 +138,16 @@ let package = Package(
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostCron", package: "runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Writes to an event store until killed, for the tests that kill it at random moments.
-        .executableTarget(name: "EventStoreWriter", dependencies: ["AgnostEvents"], path: "Tests/EventStoreWriter"),
+        // Writes to an event log until killed, for the tests that kill it at random moments; or runs a hub, to
+        // measure its ingress.
+        .executableTarget(
+            name: "EventsFixture",
+            dependencies: ["AgnostEvents", .product(name: "AgnostBundle", package: "runtime")],
+            path: "Tests/EventsFixture"
+        ),
         .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP", "AgnostTestSupport"]),
     ]
 )

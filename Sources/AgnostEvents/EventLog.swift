@@ -19,9 +19,10 @@ final class EventLog: Sendable {
     typealias Completion = @Sendable (EventHubError?) -> Void
 
     private enum Operation {
-        case append([UInt8], Completion)
-        /// Replaces the whole file with these bytes, magic included.
-        case replace([UInt8], Completion)
+        /// Encoded on the writer's thread, not the caller's, which may be the hub's actor.
+        case append([EventRecord], Completion)
+        /// Replaces the whole file with these records.
+        case replace([EventRecord], Completion)
     }
 
     private struct State {
@@ -117,7 +118,7 @@ final class EventLog: Sendable {
 
     /// Queues `records` for the next group commit; `completion` runs once they are synced to disk, or failed.
     func append(_ records: [EventRecord], completion: @escaping Completion) {
-        enqueue(.append(Self.encode(records), completion))
+        enqueue(.append(records, completion))
     }
 
     /// Appends `records` and waits until they are on disk.
@@ -133,7 +134,7 @@ final class EventLog: Sendable {
     /// The new file is written beside the old, synced, renamed over it, and the directory synced, so a crash at
     /// any point leaves either the old log or the new one.
     func replace(with records: [EventRecord], completion: @escaping Completion) {
-        enqueue(.replace(Self.magic + Self.encode(records), completion))
+        enqueue(.replace(records, completion))
     }
 
     private func enqueue(_ operation: Operation) {
@@ -175,14 +176,14 @@ final class EventLog: Sendable {
             }
             for operation in operations {
                 switch operation {
-                case .append(let bytes, let completion):
-                    batch.append(contentsOf: bytes)
+                case .append(let records, let completion):
+                    batch.append(contentsOf: Self.encode(records))
                     waiting.append(completion)
-                case .replace(let contents, let completion):
+                case .replace(let records, let completion):
                     flush()
                     if failure == nil {
                         do throws(EventHubError) {
-                            let replacement = try replaceFile(with: contents)
+                            let replacement = try replaceFile(with: Self.magic + Self.encode(records))
                             close(descriptor)
                             descriptor = replacement
                             state.withLock { $0.descriptor = replacement }

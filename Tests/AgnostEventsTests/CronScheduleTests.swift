@@ -93,7 +93,7 @@ import Testing
         )
         #expect(try next("0 0 13 * *", "UTC", after: "2026-06-10T00:00:00Z") == instant("2026-06-13T00:00:00Z"))
         #expect(try next("0 0 * * 5", "UTC", after: "2026-06-12T00:00:00Z") == instant("2026-06-19T00:00:00Z"))
-        // `*/1` counts as unrestricted, as in robfig/cron: only Fridays that are… any day, so Fridays.
+        // `*/1` leaves day-of-month unrestricted, as in robfig/cron, so both fields must match: Fridays only.
         #expect(try next("0 0 */1 * 5", "UTC", after: "2026-06-12T00:00:00Z") == instant("2026-06-19T00:00:00Z"))
     }
 

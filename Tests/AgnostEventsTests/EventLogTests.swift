@@ -121,7 +121,7 @@ import Testing
     @Test func noAcknowledgedAppendIsLostWhenTheWriterIsKilled() async throws {
         try await withDirectory { directory in
             let writer = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-                .deletingLastPathComponent().appendingPathComponent("EventStoreWriter")
+                .deletingLastPathComponent().appendingPathComponent("EventsFixture")
             var acknowledged: Set<String> = []
             for round in 1...6 {
                 let process = Process()
