@@ -165,7 +165,7 @@ final class EventLog: Sendable {
                 if failure == nil {
                     do throws(EventHubError) {
                         try Self.writeAll(batch, to: descriptor, path: path)
-                        guard fdatasync(descriptor) == 0 else { throw Self.storageError("cannot sync", path) }
+                        guard Self.syncData(descriptor) else { throw Self.storageError("cannot sync", path) }
                     } catch {
                         failure = error
                     }
@@ -241,6 +241,16 @@ final class EventLog: Sendable {
             }
             written += result
         }
+    }
+
+    /// Flushes appended bytes to stable storage: `fdatasync` on Linux; on macOS, whose `fsync` stops at the
+    /// drive's cache, `F_FULLFSYNC`.
+    private static func syncData(_ descriptor: Int32) -> Bool {
+        #if canImport(Darwin)
+        return fcntl(descriptor, F_FULLFSYNC) == 0
+        #else
+        return fdatasync(descriptor) == 0
+        #endif
     }
 
     private static func storageError(_ what: String, _ path: String) -> EventHubError {

@@ -37,8 +37,8 @@ public struct CronOutcome: Sendable, Hashable {
 }
 
 /// How the first delivery of a message went, for a sender that asked to wait for it.
-public struct FirstDelivery: Sendable, Hashable {
-    public var id: String
-    public var attempt: Int
-    public var result: DeliveryOutcome
+struct FirstDelivery: Sendable, Hashable {
+    var id: String
+    var attempt: Int
+    var result: DeliveryOutcome
 }

@@ -7,21 +7,21 @@ import Foundation
 /// let settings = QueueSettings(plan: manifest.queues[0], concurrency: 4)
 /// settings.backoff.delay(afterAttempt: 3)   // base × 4, at most the cap
 /// ```
-public struct QueueSettings: Sendable, Hashable {
-    public var name: String
+struct QueueSettings: Sendable, Hashable {
+    var name: String
     /// Redeliveries after the first failed delivery; then the message is dead-lettered.
-    public var retries: Int
+    var retries: Int
     /// The delay before a message's first delivery, unless it names its own not-before time.
-    public var delay: Duration
+    var delay: Duration
     /// How long one delivery may take.
-    public var timeout: Duration
+    var timeout: Duration
     /// The most deliveries of this queue in flight at once.
-    public var concurrency: Int
-    public var backoff: Backoff
+    var concurrency: Int
+    var backoff: Backoff
     /// The queue that receives dead letters; nil keeps them aside, listable and replayable.
-    public var deadLetter: String?
+    var deadLetter: String?
 
-    public init(
+    init(
         name: String,
         retries: Int,
         delay: Duration = .zero,
@@ -40,7 +40,7 @@ public struct QueueSettings: Sendable, Hashable {
     }
 
     /// The settings of a queue as `bundle.json` plans it.
-    public init(plan: QueuePlan, concurrency: Int = 8, backoff: Backoff = Backoff()) {
+    init(plan: QueuePlan, concurrency: Int = 8, backoff: Backoff = Backoff()) {
         self.init(
             name: plan.name,
             retries: plan.retries,
