@@ -126,7 +126,8 @@ public actor EventHub {
     private var deliveries: [UInt64: Task<Void, Never>] = [:]
     private var cronTasks: [Task<Void, Never>] = []
     private var idleClients: [HTTPClient] = []
-    private var firstDeliveryWaiters: [UInt64: CheckedContinuation<FirstDelivery?, Never>] = [:]
+    /// Senders waiting for the first delivery of their message, which may end before they start waiting.
+    private var firstDeliveries: [UInt64: FirstDeliveryWait] = [:]
     private var announcedUnavailable = false
     private let schedules: [(job: CronJobPlan, schedule: CronSchedule)]
     private let eventContinuation: AsyncStream<HubEvent>.Continuation
@@ -192,8 +193,8 @@ public actor EventHub {
         for task in deliveries.values { task.cancel() }
         for task in cronTasks { await task.value }
         for task in Array(deliveries.values) { await task.value }
-        for waiter in firstDeliveryWaiters.values { waiter.resume(returning: nil) }
-        firstDeliveryWaiters = [:]
+        for case .waiting(let waiter) in firstDeliveries.values { waiter.resume(returning: nil) }
+        firstDeliveries = [:]
         eventContinuation.finish()
     }
 
@@ -264,9 +265,11 @@ public actor EventHub {
         else {
             return (503, Self.json(["error": "the hub is stopping"]))
         }
+        if waitForOutcome { firstDeliveries[sequence] = .expected }
         do {
             try await persist([record])
         } catch {
+            firstDeliveries[sequence] = nil
             return (503, Self.json(["error": error.message]))
         }
         eventContinuation.yield(.accepted(queue: request.message.queue, id: request.message.id))
@@ -274,9 +277,14 @@ public actor EventHub {
             pump()
             return (202, "")
         }
-        let first = await withCheckedContinuation { continuation in
-            firstDeliveryWaiters[sequence] = continuation
-            pump()
+        let first: FirstDelivery?
+        if case .done(let delivery) = firstDeliveries.removeValue(forKey: sequence) {
+            first = delivery
+        } else {
+            first = await withCheckedContinuation { continuation in
+                firstDeliveries[sequence] = .waiting(continuation)
+                pump()
+            }
         }
         guard let first else { return (503, Self.json(["error": "the hub stopped before delivering"])) }
         var answer: [String: Any] = ["id": first.id, "attempt": first.attempt]
@@ -370,8 +378,13 @@ public actor EventHub {
             return
         }
         pump()
-        if let waiter = firstDeliveryWaiters.removeValue(forKey: sequence) {
-            waiter.resume(returning: FirstDelivery(id: message.id, attempt: attempt, result: outcome))
+        let delivery = FirstDelivery(id: message.id, attempt: attempt, result: outcome)
+        switch firstDeliveries[sequence] {
+        case .expected: firstDeliveries[sequence] = .done(delivery)
+        case .waiting(let waiter):
+            firstDeliveries[sequence] = nil
+            waiter.resume(returning: delivery)
+        case .done, nil: break
         }
         do {
             try await persist([record])
@@ -523,4 +536,13 @@ public actor EventHub {
             String(decoding: $0, as: UTF8.self)
         } ?? "{}"
     }
+}
+
+/// Where a sender waiting for its message's first delivery stands.
+private enum FirstDeliveryWait {
+    /// The message is being stored; the sender waits once it is.
+    case expected
+    case waiting(CheckedContinuation<FirstDelivery?, Never>)
+    /// The delivery ended before the sender started waiting.
+    case done(FirstDelivery)
 }
