@@ -13,6 +13,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(path: "runtime"),
     ],
     targets: [
@@ -65,6 +68,18 @@ let package = Package(
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
         ),
+        .target(
+            name: "AgnostEvents",
+            dependencies: [
+                "AgnostHTTP", "CZlib",
+                .product(name: "AgnostBundle", package: "runtime"),
+                .product(name: "AgnostCron", package: "runtime"),
+                .product(name: "AgnostDigest", package: "runtime"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "agnost-fn",
             dependencies: [
@@ -115,6 +130,23 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["Golden", "Fixtures"]
+        ),
+        .testTarget(
+            name: "AgnostEventsTests",
+            dependencies: [
+                "AgnostEvents", "AgnostHTTP", "AgnostTestSupport",
+                .product(name: "AgnostBundle", package: "runtime"),
+                .product(name: "AgnostCron", package: "runtime"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Writes to an event log until killed, for the tests that kill it at random moments; or runs a hub, to
+        // measure its ingress.
+        .executableTarget(
+            name: "EventsFixture",
+            dependencies: ["AgnostEvents", .product(name: "AgnostBundle", package: "runtime")],
+            path: "Tests/EventsFixture"
         ),
         .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP", "AgnostTestSupport"]),
     ]

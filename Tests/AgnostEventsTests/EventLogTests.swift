@@ -1,0 +1,166 @@
+import AgnostTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+@testable import AgnostEvents
+
+@Suite struct EventLogTests {
+    /// A fresh directory, removed after `body`.
+    func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-events-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        return try await body(directory)
+    }
+
+    func record(_ sequence: UInt64, bodySize: Int = 10) -> EventRecord {
+        .accepted(
+            sequence: sequence,
+            message: QueueMessage(
+                queue: "jobs",
+                attributes: ["specversion": "1.0", "id": "m\(sequence)", "source": "/s", "type": "t"],
+                contentType: "text/plain",
+                body: Array(repeating: 0x61, count: bodySize)
+            ),
+            attempt: 1,
+            dueAt: Date(timeIntervalSince1970: 1_800_000_000)
+        )
+    }
+
+    func logFile(_ directory: URL) -> URL { directory.appendingPathComponent(EventLog.fileName) }
+
+    @Test func recordsSurviveReopening() async throws {
+        try await withDirectory { directory in
+            let written = (1...50).map { record(UInt64($0)) } + [.acknowledged(sequence: 3)]
+            do {
+                let (log, records) = try EventLog.open(directory: directory)
+                #expect(records.isEmpty)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for record in written { group.addTask { try await log.append([record]) } }
+                    try await group.waitForAll()
+                }
+            }
+            let (_, records) = try EventLog.open(directory: directory)
+            #expect(Set(records) == Set(written))
+        }
+    }
+
+    @Test func aTornTailIsCutOnOpen() async throws {
+        try await withDirectory { directory in
+            do {
+                let (log, _) = try EventLog.open(directory: directory)
+                try await log.append([record(1), record(2)])
+            }
+            let whole = try Data(contentsOf: logFile(directory))
+            let third = EventLog.encode([record(3)])
+            // Every cut inside the third frame, header and payload, loses it and nothing before it.
+            for cut in [1, 4, 7, 8, third.count / 2, third.count - 1] {
+                try (whole + third.prefix(cut)).write(to: logFile(directory))
+                let (_, records) = try EventLog.open(directory: directory)
+                #expect(records == [record(1), record(2)], "cut after \(cut) bytes")
+                #expect(try Data(contentsOf: logFile(directory)) == whole, "cut after \(cut) bytes")
+            }
+        }
+    }
+
+    @Test func aGarbageOrCorruptTailIsCutAndAppendsContinueAfterIt() async throws {
+        try await withDirectory { directory in
+            do {
+                let (log, _) = try EventLog.open(directory: directory)
+                try await log.append([record(1)])
+            }
+            let whole = try Data(contentsOf: logFile(directory))
+            var flipped = Array(EventLog.encode([record(2)]))
+            flipped[flipped.count - 3] ^= 0x40
+            for tail in [Data(repeating: 0, count: 300), Data((0..<97).map { UInt8($0 * 37 % 256) }), Data(flipped)] {
+                try (whole + tail).write(to: logFile(directory))
+                let (log, records) = try EventLog.open(directory: directory)
+                #expect(records == [record(1)])
+                try await log.append([record(5)])
+                let (_, reopened) = try EventLog.open(directory: directory)
+                #expect(reopened == [record(1), record(5)])
+                try whole.write(to: logFile(directory))
+            }
+        }
+    }
+
+    @Test func aFileWithoutTheHeaderStartsEmpty() async throws {
+        try await withDirectory { directory in
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data("AGN".utf8).write(to: logFile(directory))
+            let (log, records) = try EventLog.open(directory: directory)
+            #expect(records.isEmpty)
+            try await log.append([record(1)])
+            #expect(try EventLog.open(directory: directory).records == [record(1)])
+        }
+    }
+
+    @Test func compactionKeepsJustTheGivenRecordsAndLaterAppends() async throws {
+        try await withDirectory { directory in
+            do {
+                let (log, _) = try EventLog.open(directory: directory)
+                try await log.append((1...200).map { record(UInt64($0), bodySize: 1000) })
+                let before = try FileManager.default.attributesOfItem(atPath: log.path)[.size] as! Int
+                let failure: EventHubError? = await withCheckedContinuation { continuation in
+                    log.replace(with: [record(7)]) { continuation.resume(returning: $0) }
+                    log.append([record(300)]) { _ in }
+                }
+                #expect(failure == nil)
+                try await log.append([record(301)])
+                let after = try FileManager.default.attributesOfItem(atPath: log.path)[.size] as! Int
+                #expect(after < before / 50)
+            }
+            let (_, records) = try EventLog.open(directory: directory)
+            #expect(records == [record(7), record(300), record(301)])
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            #expect(leftovers == [EventLog.fileName])
+        }
+    }
+
+    /// A writer killed with SIGKILL at random moments, several times, never loses a message it was told is on disk.
+    @Test func noAcknowledgedAppendIsLostWhenTheWriterIsKilled() async throws {
+        try await withDirectory { directory in
+            let writer = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                .deletingLastPathComponent().appendingPathComponent("EventsFixture")
+            var acknowledged: Set<String> = []
+            for round in 1...6 {
+                let process = Process()
+                process.executableURL = writer
+                process.arguments = [directory.path]
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let deadline = ProcessDeadline(process, after: .seconds(60))
+                let collected = Mutex(Data())
+                let reader = Thread {
+                    while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
+                        collected.withLock { $0.append(chunk) }
+                    }
+                }
+                reader.start()
+                // The random moment counts from the first acknowledgement, however slowly the child started.
+                let started = ContinuousClock.now
+                while collected.withLock({ $0.isEmpty }) && ContinuousClock.now - started < .seconds(30) {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                deadline.cancel()
+                while !reader.isFinished { try await Task.sleep(for: .milliseconds(5)) }
+                let text = String(decoding: collected.withLock { $0 }, as: UTF8.self)
+                // Only whole lines count: the last one may have been cut by the kill.
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                let ids = lines.compactMap { $0.hasPrefix("ok ") ? String($0.dropFirst(3)) : nil }
+                #expect(!ids.isEmpty, "round \(round) acknowledged nothing")
+                acknowledged.formUnion(ids)
+                let (_, records) = try EventLog.open(directory: directory)
+                var stored: Set<String> = []
+                for case .accepted(_, let message, _, _) in records { stored.insert(message.id) }
+                let lost = acknowledged.subtracting(stored)
+                #expect(lost.isEmpty, "round \(round) lost \(lost.count) of \(acknowledged.count): \(lost.prefix(5))")
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import AgnostBundle
+import Foundation
+
+@testable import AgnostEvents
+
+// `EventsFixture <directory> [writers]` appends messages to the event log in `directory` from several tasks at
+// once, so that group commits batch them, and prints `ok <id>` for each once the log reported it on disk. The
+// test that starts it kills it at a random moment and checks that every printed id survived; the writer count
+// gives a rough measure of throughput.
+//
+// `EventsFixture hub <directory> [server URL]` runs a hub with one queue, `jobs`, of the version `bench-v1` whose
+// internal token is `bench`, and prints its ingress URL and the queue sender token: a target for a load generator.
+let arguments = CommandLine.arguments
+if arguments.count > 2 && arguments[1] == "hub" {
+    let manifest = BundleManifest(
+        app: "bench",
+        version: "v1",
+        specDigest: "sha256:0",
+        build: BuildInfo(configuration: "release", toolchain: "swift", inputDigest: "sha256:0"),
+        endpoints: [],
+        queues: [QueuePlan(name: "jobs", handler: "h", retries: 3, delayMilliseconds: 0)]
+    )
+    let configuration = EventHubConfiguration(
+        manifest: manifest,
+        stateDirectory: URL(fileURLWithPath: arguments[2]),
+        serverURL: arguments.count > 3 ? arguments[3] : nil,
+        internalToken: "bench"
+    )
+    try await withEventHub(configuration) { hub in
+        let line = "\(await hub.ingressURL) \(SenderToken.derive(from: "bench", for: .queue))\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+        try await Task.sleep(for: .seconds(86_400))
+    }
+    exit(0)
+}
+
+let directory = URL(fileURLWithPath: arguments[1])
+let (log, records) = try EventLog.open(directory: directory)
+let first =
+    records.reduce(0) { highest, record in
+        guard case .accepted(let sequence, _, _, _) = record else { return highest }
+        return max(highest, sequence)
+    } + 1
+let writers = arguments.count > 2 ? Int(arguments[2]) ?? 8 : 8
+let output = FileHandle.standardOutput
+
+await withTaskGroup(of: Void.self) { group in
+    for writer in 0..<writers {
+        group.addTask {
+            var sequence = first + UInt64(writer)
+            while true {
+                let id = "m\(sequence)"
+                let message = QueueMessage(
+                    queue: "jobs",
+                    attributes: ["specversion": "1.0", "id": id, "source": "/writer", "type": "t"],
+                    contentType: "application/octet-stream",
+                    body: Array(repeating: UInt8(truncatingIfNeeded: sequence), count: Int(sequence % 300))
+                )
+                let record = EventRecord.accepted(sequence: sequence, message: message, attempt: 1, dueAt: Date())
+                do {
+                    try await log.append([record])
+                } catch {
+                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    exit(1)
+                }
+                output.write(Data("ok \(id)\n".utf8))
+                sequence += UInt64(writers)
+            }
+        }
+    }
+}
