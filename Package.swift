@@ -56,6 +56,8 @@ let package = Package(
             name: "AgnostPipeline",
             dependencies: [
                 "AgnostSpec", "AgnostCompiler", "AgnostOCI", "AgnostImage", "AgnostRegistry", "AgnostKnative",
+                "AgnostEvents",
+                .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
         ),
@@ -91,6 +93,8 @@ let package = Package(
                 "AgnostRegistry",
                 "AgnostPipeline",
                 "AgnostKnative",
+                "AgnostEvents",
+                .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -109,7 +109,8 @@ public func withEventHub<T: Sendable>(
 /// Create one with ``withEventHub(_:_:)``.
 public actor EventHub {
     private let manifest: BundleManifest
-    private let internalToken: String
+    /// For the hub's own API, which its owner's tools call with the internal token.
+    let internalTokenDigest: SHA256Digest
     private let queueToken: String
     private let queueTokenDigest: SHA256Digest
     private let cronToken: String
@@ -139,7 +140,7 @@ public actor EventHub {
 
     init(configuration: EventHubConfiguration) throws(EventHubError) {
         manifest = configuration.manifest
-        internalToken = configuration.internalToken
+        internalTokenDigest = SHA256.hash(Array(configuration.internalToken.utf8))
         queueToken = SenderToken.derive(from: configuration.internalToken, for: .queue)
         queueTokenDigest = SHA256.hash(Array(queueToken.utf8))
         cronToken = SenderToken.derive(from: configuration.internalToken, for: .cron)
@@ -351,7 +352,7 @@ public actor EventHub {
         if let contentType = message.contentType { headers.append(("Content-Type", contentType)) }
         let request = HTTPClientRequest(
             method: "POST",
-            url: Self.join(serverURL, EventContract.queuePath(message.queue)),
+            url: EventRequests.join(serverURL, EventContract.queuePath(message.queue)),
             headers: headers,
             body: Array(message.body),
             // The server answers 504 itself when the handler overruns; the margin leaves it time to.
@@ -495,26 +496,13 @@ public actor EventHub {
         let outcome: DeliveryOutcome
         let duration: Duration
         if let serverURL {
-            let body = (try? JSONSerialization.data(withJSONObject: ["job": job.name])).map(Array.init) ?? []
-            let source = EventContract.pingSourceSource(
-                namespace: "local",
-                name: EventContract.pingSourceName(service: manifest.serviceName, job: job.name)
-            )
-            let request = HTTPClientRequest(
-                method: "POST",
-                url: Self.join(serverURL, EventContract.cronPath(job.name)),
-                headers: [
-                    ("ce-specversion", "1.0"),
-                    ("ce-id", UUID().uuidString.lowercased()),
-                    ("ce-source", source),
-                    ("ce-type", EventContract.cronTickType),
-                    ("ce-time", IngressRequest.formatTimestamp(scheduledAt)),
-                    ("ce-\(EventContract.Extension.token)", cronToken),
-                    ("Authorization", "Bearer \(internalToken)"),
-                    ("Content-Type", "application/json"),
-                ],
-                body: body,
-                timeout: .milliseconds(job.timeoutMilliseconds) + .seconds(5)
+            // As a PingSource sends it: the cron sender token in the event, never the internal token.
+            let request = EventRequests.cronTick(
+                job,
+                service: manifest.serviceName,
+                server: serverURL,
+                scheduledAt: scheduledAt,
+                credential: .senderToken(cronToken)
             )
             (outcome, duration, _) = await Self.send(request, client: nil)
         } else {
@@ -527,11 +515,7 @@ public actor EventHub {
 
     // MARK: Helpers
 
-    private static func join(_ base: String, _ path: String) -> String {
-        (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
-    }
-
-    private static func json(_ object: [String: Any]) -> String {
+    static func json(_ object: [String: Any]) -> String {
         (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map {
             String(decoding: $0, as: UTF8.self)
         } ?? "{}"

@@ -14,6 +14,7 @@ import Synchronization
 /// frame with one `fdatasync`, so many concurrent senders share a sync.
 final class EventLog: Sendable {
     static let fileName = "events.log"
+    static let lockFileName = "events.lock"
     static let magic = Array("AGNEVLG1".utf8)
 
     typealias Completion = @Sendable (EventHubError?) -> Void
@@ -37,15 +38,19 @@ final class EventLog: Sendable {
     let path: String
     private let state: Mutex<State>
     private let writer = DispatchQueue(label: "agnost.events.log")
+    /// Held with `flock` while the log is open.
+    private let lock: Int32
 
-    private init(directory: URL, descriptor: Int32) {
+    private init(directory: URL, descriptor: Int32, lock: Int32) {
         self.directory = directory
         path = directory.appendingPathComponent(Self.fileName).path
         state = Mutex(State(descriptor: descriptor))
+        self.lock = lock
     }
 
     deinit {
         state.withLock { _ = close($0.descriptor) }
+        close(lock)
     }
 
     /// Opens (creating when missing) the log in `directory`, and returns the records it holds; a torn tail is cut.
@@ -60,9 +65,27 @@ final class EventLog: Sendable {
                 context: path
             )
         }
+        // One writer per log: two hubs appending to one file would interleave frames and each fold the other's
+        // records wrongly. The lock is a file of its own because compaction renames a new log over the old one;
+        // the kernel drops it with the process, so a `kill -9` never leaves it held.
+        let lockPath = directory.appendingPathComponent(lockFileName).path
+        let lock = Foundation.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw storageError("cannot open", lockPath) }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            close(lock)
+            throw EventHubError(
+                .locked,
+                "\(path) is in use by another process, which serves these queues; stop it first, or give this one "
+                    + "a state directory of its own",
+                context: path
+            )
+        }
         let descriptor = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw storageError("cannot open", path) }
-        let log = EventLog(directory: directory, descriptor: descriptor)
+        guard descriptor >= 0 else {
+            close(lock)
+            throw storageError("cannot open", path)
+        }
+        let log = EventLog(directory: directory, descriptor: descriptor, lock: lock)
         let contents: [UInt8]
         do {
             contents = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
@@ -71,7 +94,16 @@ final class EventLog: Sendable {
         }
         let (records, validLength) = decode(contents)
         if validLength < magic.count {
-            // A new file, or one torn before its header was written: start it afresh.
+            // Only a new file, or one torn while its header was written, starts afresh: anything else may be
+            // someone's messages (or not a log at all), and emptying it would lose them.
+            guard contents.count < magic.count, magic.starts(with: contents) else {
+                throw EventHubError(
+                    .storage,
+                    "\(path) is not an event log (its first bytes are not \(String(decoding: magic, as: UTF8.self))); "
+                        + "move it away, and a new log is started",
+                    context: path
+                )
+            }
             try log.rewrite(descriptor: descriptor, with: magic)
         } else if validLength < contents.count {
             guard ftruncate(descriptor, off_t(validLength)) == 0, fsync(descriptor) == 0 else {

@@ -27,7 +27,7 @@ public enum HubEvent: Sendable, Hashable {
 }
 
 /// How one firing of a cron job went.
-public struct CronOutcome: Sendable, Hashable {
+public struct CronOutcome: Sendable, Hashable, Codable {
     public var job: String
     /// The instant the firing was scheduled for, its event's `time`.
     public var scheduledAt: Date

@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// The broker ingress: an HTTP server that hands each POSTed CloudEvent to the hub, as a Knative Broker's ingress
-/// does, on any path.
+/// does, on any path but those of the hub's own API under `/agnost/hub/` (see ``HubAPI``).
 ///
 /// A request with `Agnost-Wait: outcome` is answered after the message's first delivery, with a JSON object of its
 /// `id`, `attempt`, and the server's `status` or the transport `error`.
@@ -28,6 +28,14 @@ final class IngressServer: Sendable {
         let router = Router()
         let hub = self.hub
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            if request.uri.path.hasPrefix(HubAPI.prefix) {
+                let (status, text) = await hub.administer(
+                    method: request.method.rawValue,
+                    path: request.uri.path,
+                    authorization: request.headers[.authorization]
+                )
+                return Self.response(status, text)
+            }
             let body: [UInt8]
             do {
                 body = Array(try await request.body.collect(upTo: maximumEventSize).readableBytesView)
@@ -41,6 +49,7 @@ final class IngressServer: Sendable {
         }
         router.post("/", use: handler)
         router.post("**", use: handler)
+        router.get("**", use: handler)
         var logger = Logger(label: "agnost.events.ingress")
         logger.logLevel = .warning
         let (bound, boundContinuation) = AsyncStream.makeStream(of: Int?.self)

@@ -62,13 +62,13 @@ public enum DeliveryFailure: Sendable, Hashable, Codable, CustomStringConvertibl
 }
 
 /// What one delivery came to, as the server's answer or its absence.
-public enum DeliveryOutcome: Sendable, Hashable {
+public enum DeliveryOutcome: Sendable, Hashable, Codable {
     case status(Int)
     case transportError(String)
 }
 
 /// A message the hub gave up on and kept aside.
-public struct DeadLetter: Sendable, Hashable {
+public struct DeadLetter: Sendable, Hashable, Codable {
     /// The hub's own number for the message, to replay it by.
     public var sequence: UInt64
     public var message: QueueMessage

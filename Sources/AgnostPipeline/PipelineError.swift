@@ -28,6 +28,9 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         case cluster
         /// Applying to the cluster, or the wait for readiness, failed; `underlying` is the ``DeployError``.
         case deploy
+        /// The local event hub could not start, keep its messages, or be reached; `underlying` is the
+        /// `EventHubError`.
+        case events
     }
 
     public let code: Code

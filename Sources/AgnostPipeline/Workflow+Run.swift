@@ -1,5 +1,6 @@
 import AgnostBundle
 import AgnostCompiler
+import AgnostEvents
 import Foundation
 
 /// How `run` serves a project on this machine.
@@ -20,6 +21,11 @@ public struct LocalRunOptions: Sendable {
 
 /// What a local run reports, besides the build's own events.
 public enum LocalRunEvent: Sendable {
+    /// The event hub (the version's broker and cron scheduler) listens on `ingressURL` and keeps its messages in
+    /// `stateDirectory`.
+    case hubStarted(ingressURL: String, stateDirectory: String)
+    /// What the hub did: a message accepted, delivered, retried or dead-lettered; a cron job fired.
+    case hub(HubEvent)
     /// The server of `service` was started and will listen on `url`.
     case serverStarted(service: String, url: String, pid: Int32)
     /// The server ended by itself with `status`.
@@ -30,6 +36,8 @@ public enum LocalRunEvent: Sendable {
     case rebuildFailed(PipelineError)
     /// The rebuild produced the same bundle; the server keeps running.
     case rebuildUnchanged
+    /// The rebuild changed the queues or cron jobs: the hub restarts with them, its stored messages kept.
+    case restartingHub
     /// The server is being stopped, for a restart or because the run ends.
     case stoppingServer
 }
@@ -37,6 +45,10 @@ public enum LocalRunEvent: Sendable {
 extension Workflow {
     /// Builds `project` and serves it until the task is cancelled (SIGINT or SIGTERM in the CLI), then stops the
     /// server gracefully and returns its exit status.
+    ///
+    /// Beside the server runs the version's event hub, its local Broker and PingSource: the server sends queue
+    /// messages to its ingress (`AGNOST_BROKER_URL`), which keeps them under `.agnost/state/` until delivered, and
+    /// fires the cron jobs. The hub outlives restarts of the server, and its messages outlive the run.
     ///
     /// Without `watch`, a server that ends by itself ends the run with its status. With `watch`, a change of the
     /// project rebuilds it; a build that fails is reported and the running server keeps serving; a server that
@@ -59,69 +71,26 @@ extension Workflow {
         var bundle = try await offCooperativePool { () throws(PipelineError) in
             try self.build(project, configuration: options.configuration, verbose: options.verbose)
         }
+        let state = LocalState(project: project)
+        let internalToken = try state.internalToken()
         var fingerprint = try? SourceFingerprint(project: project.directory, specFile: "agnost.yaml")
-        var server: SupervisedProcess? = try startServer(bundle, options: options, events: events)
         while true {
-            if Task.isCancelled {
-                return await stop(server, events: events) ?? 130
-            }
-            if let running = server, running.hasExited {
-                let status = await running.exitStatus()
-                events(.serverExited(status: status))
-                server = nil
-                if !options.watch { return status }
-            }
-            try? await Task.sleep(for: options.pollInterval)
-            guard options.watch, !Task.isCancelled else { continue }
-            guard let current = try? SourceFingerprint(project: project.directory, specFile: "agnost.yaml"),
-                current != fingerprint
-            else { continue }
-            fingerprint = current
-            events(.rebuilding)
-            do {
-                let rebuilt = try await offCooperativePool { () throws(PipelineError) in
-                    try self.build(project, configuration: options.configuration, verbose: options.verbose)
-                }
-                if rebuilt.upToDate && server != nil {
-                    events(.rebuildUnchanged)
-                    continue
-                }
-                bundle = rebuilt
-            } catch {
-                events(.rebuildFailed(error))
-                continue
-            }
-            _ = await stop(server, events: events)
-            server = try startServer(bundle, options: options, events: events)
-        }
-    }
-
-    private func startServer(
-        _ bundle: BuildResult,
-        options: LocalRunOptions,
-        events: @Sendable (LocalRunEvent) -> Void
-    ) throws(PipelineError) -> SupervisedProcess {
-        var environment = options.environment
-        environment["PORT"] = String(options.port)
-        environment["AGNOST_HOST"] = options.host
-        environment["AGNOST_BUNDLE"] = bundle.bundleDirectory.appendingPathComponent("bundle.json").path
-        let server: SupervisedProcess
-        do throws(CompilerError) {
-            server = try SupervisedProcess.start(
-                bundle.bundleDirectory.appendingPathComponent("server").path,
-                environment: environment
+            let session = LocalRunSession(
+                workflow: self,
+                project: project,
+                options: options,
+                state: state,
+                internalToken: internalToken,
+                events: events
             )
-        } catch {
-            throw PipelineError(error)
+            switch try await session.serve(bundle, fingerprint: fingerprint) {
+            case .ended(let status):
+                return status
+            case .eventsChanged(let rebuilt, let current):
+                events(.restartingHub)
+                (bundle, fingerprint) = (rebuilt, current)
+            }
         }
-        events(
-            .serverStarted(
-                service: bundle.manifest.serviceName,
-                url: "http://\(options.host):\(options.port)",
-                pid: server.pid
-            )
-        )
-        return server
     }
 
     /// A port the kernel has free on `host` now.
@@ -155,16 +124,6 @@ extension Workflow {
             )
         }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// SIGTERM, then the server drains in-flight requests; nil when there was no server.
-    private func stop(_ server: SupervisedProcess?, events: @Sendable (LocalRunEvent) -> Void) async -> Int32? {
-        guard let server else { return nil }
-        if !server.hasExited {
-            events(.stoppingServer)
-            server.signal(SIGTERM)
-        }
-        return await server.exitStatus()
     }
 }
 

@@ -7,7 +7,8 @@ struct AgnostFn: AsyncParsableCommand {
         abstract: "Build Swift handler functions into API servers and run them, locally or on Knative.",
         version: "0.1.0",
         subcommands: [
-            Init.self, Templates.self, Mirror.self, Check.self, Build.self, Run.self, Invoke.self, Push.self,
+            Init.self, Templates.self, Mirror.self, Check.self, Build.self, Run.self, Invoke.self, Queue.self,
+            Push.self,
             Pull.self, Deploy.self, Render.self, Status.self, Traffic.self, Rollback.self, Versions.self,
             Delete.self, Keys.self, Login.self, Logout.self,
         ]

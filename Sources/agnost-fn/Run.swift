@@ -1,4 +1,5 @@
 import AgnostCompiler
+import AgnostEvents
 import AgnostPipeline
 import ArgumentParser
 import Foundation
@@ -11,6 +12,12 @@ struct Run: AsyncParsableCommand {
             (AGNOST_LOG_FORMAT overrides). Ctrl-C drains in-flight requests and stops. With --watch, a change \
             of agnost.yaml, Package.swift or Sources/ rebuilds and restarts the server; a build that fails is \
             shown and the last good server keeps serving.
+
+            Beside the server runs the version's event hub, its local Broker and PingSource: messages that \
+            handlers send are kept in .agnost/state/ until delivered to their queue's handler, with the queue's \
+            retries and backoff, and dead-lettered after the last one; cron jobs fire on schedule in their time \
+            zone. Messages outlive the server's restarts and the run itself (even kill -9). See 'agnost-fn invoke \
+            --queue/--cron' and 'agnost-fn queue dead-letters'.
             """
     )
 
@@ -66,6 +73,12 @@ struct Run: AsyncParsableCommand {
 enum LocalRunConsole {
     @Sendable static func show(_ event: LocalRunEvent) {
         switch event {
+        case .hubStarted(let url, let directory):
+            Console.status("event hub on \(url) (messages kept in \(directory))")
+        case .hub(let event):
+            showHub(event)
+        case .restartingHub:
+            Console.status("the queues or cron jobs changed: the event hub restarts with them, keeping its messages")
         case .serverStarted(let service, let url, _):
             Console.status("serving \(service) on \(url) (ctrl-c stops it)")
         case .serverExited(let status):
@@ -79,6 +92,39 @@ enum LocalRunConsole {
             Console.status("the bundle did not change; the server keeps running")
         case .stoppingServer:
             Console.status("stopping the server (in-flight requests finish first)")
+        }
+    }
+
+    private static func showHub(_ event: HubEvent) {
+        switch event {
+        case .accepted(let queue, let id):
+            Console.status("queue \(queue): message \(id) accepted")
+        case .delivered(let queue, let id, let status, let duration, let attempt):
+            Console.status(
+                "queue \(queue): message \(id) handled, \(status) in \(Console.format(duration)) (attempt \(attempt))"
+            )
+        case .retrying(let queue, let id, let attempt, let failure, let at):
+            let wait = max(0, at.timeIntervalSinceNow)
+            Console.status(
+                "queue \(queue): message \(id) failed (\(failure)) on attempt \(attempt); retrying in "
+                    + String(format: "%.1fs", wait)
+            )
+        case .deadLettered(let queue, let id, let attempts, let failure, let target):
+            let destination = target.map { "moved to queue \($0)" } ?? "kept as a dead letter"
+            Console.status(
+                "queue \(queue): message \(id) failed (\(failure)) after \(attempts) attempt(s); \(destination)"
+            )
+        case .cronFired(let outcome):
+            switch outcome.result {
+            case .status(let status):
+                Console.status("cron \(outcome.job): \(status) in \(Console.format(outcome.duration))")
+            case .transportError(let reason):
+                Console.status("cron \(outcome.job): not delivered: \(reason)")
+            }
+        case .serverUnavailable:
+            Console.status("messages are due but no server runs; they wait for it")
+        case .storageFailed(let message):
+            Console.error("the event hub can no longer store messages: \(message)")
         }
     }
 }
