@@ -152,6 +152,11 @@ let package = Package(
             dependencies: ["AgnostEvents", .product(name: "AgnostBundle", package: "runtime")],
             path: "Tests/EventsFixture"
         ),
-        .testTarget(name: "AgnostEndToEndTests", dependencies: ["AgnostHTTP", "AgnostTestSupport"]),
+        .testTarget(
+            name: "AgnostEndToEndTests",
+            dependencies: ["AgnostHTTP", "AgnostTestSupport"],
+            // Projects that the tests copy and build with agnost-fn, not sources of the test target.
+            exclude: ["Projects"]
+        ),
     ]
 )

@@ -63,7 +63,9 @@ public struct Backoff: Sendable, Hashable {
     public var base: Duration
     public var cap: Duration
 
-    public init(base: Duration = .milliseconds(200), cap: Duration = .seconds(60)) {
+    /// By default as the Triggers a deploy writes (`backoffDelay: PT1S`), so a queue retries locally as it will on
+    /// Knative; capped at 5 minutes, where Knative has no cap, so that a long `retries` stays watchable.
+    public init(base: Duration = .seconds(1), cap: Duration = .seconds(300)) {
         self.base = max(.zero, base)
         self.cap = max(self.base, cap)
     }

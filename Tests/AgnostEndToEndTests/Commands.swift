@@ -151,10 +151,14 @@ enum SampleProject {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Copies `samples/NAME`'s `agnost.yaml`, `Package.swift` and `Sources` to `destination`, its runtime
-    /// dependency pointed back into this checkout.
+    /// Copies `samples/NAME`'s `agnost.yaml`, `Package.swift` and `Sources` to `destination`; agnost-fn points its
+    /// runtime dependency at this checkout's when it builds it.
     static func copy(_ name: String, to destination: URL) throws {
-        let sample = repository.appendingPathComponent("samples/\(name)")
+        try copy(folder: repository.appendingPathComponent("samples/\(name)"), to: destination)
+    }
+
+    /// Copies the project in `folder` (a sample, or one of the tests' own under `Tests/AgnostEndToEndTests/Projects`).
+    static func copy(folder sample: URL, to destination: URL) throws {
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         for name in ["agnost.yaml", "Package.swift", "Sources"] {
             try FileManager.default.copyItem(
@@ -162,11 +166,6 @@ enum SampleProject {
                 to: destination.appendingPathComponent(name)
             )
         }
-        let manifest = destination.appendingPathComponent("Package.swift")
-        let runtime = repository.appendingPathComponent("runtime").path
-        try String(contentsOf: manifest, encoding: .utf8)
-            .replacingOccurrences(of: #"path: "../../runtime""#, with: "path: \"\(runtime)\"")
-            .write(to: manifest, atomically: true, encoding: .utf8)
     }
 }
 
