@@ -168,30 +168,17 @@ struct LocalRunSession: Sendable {
     }
 
     private static func accepts(port: Int, host: String) -> Bool {
-        let loopback = host.contains(":")
-        let probe = socket(loopback ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let target = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
+        var found: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(target, String(port), &hints, &found) == 0, let address = found else { return false }
+        defer { freeaddrinfo(found) }
+        let probe = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
         guard probe >= 0 else { return false }
         defer { close(probe) }
-        if loopback {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = UInt16(port).bigEndian
-            inet_pton(AF_INET6, host == "::" ? "::1" : host, &address.sin6_addr)
-            return withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0
-                }
-            }
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        inet_pton(AF_INET, host == "0.0.0.0" ? "127.0.0.1" : host, &address.sin_addr)
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
+        return connect(probe, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0
     }
 }
 

@@ -183,15 +183,21 @@ struct EndToEndTests {
         )
     }
 
-    @Test func runBuildsIfNeededAndServesUntilSignalled() throws {
+    /// `agnost-fn run` of the shared project on a free port, once it greets.
+    private func startRun(_ options: String...) throws -> (run: BackgroundProcess, port: Int) {
         _ = try Self.created.get()
         let run = try BackgroundProcess(
             Commands.agnostFn,
-            ["run", "--path", Self.project.path, "--port", "0"],
+            ["run", "--path", Self.project.path, "--port", "0"] + options,
             environment: Commands.environment.filter { $0.key != "AGNOST_LOG_FORMAT" }
         )
         let port = try run.waitForPort()
         #expect(try get(port, "/hello/run").bodyText == "hello, run!")
+        return (run, port)
+    }
+
+    @Test func runBuildsIfNeededAndServesUntilSignalled() throws {
+        let (run, _) = try startRun()
         #expect(try run.stop() == 0)
     }
 
@@ -201,13 +207,7 @@ struct EndToEndTests {
         let spec = Self.project.appendingPathComponent("agnost.yaml")
         let original = try String(contentsOf: spec, encoding: .utf8)
         defer { try? original.write(to: spec, atomically: true, encoding: .utf8) }
-        let run = try BackgroundProcess(
-            Commands.agnostFn,
-            ["run", "--path", Self.project.path, "--port", "0", "--watch"],
-            environment: Commands.environment.filter { $0.key != "AGNOST_LOG_FORMAT" }
-        )
-        let port = try run.waitForPort()
-        #expect(try get(port, "/hello/run").bodyText == "hello, run!")
+        let (run, port) = try startRun("--watch")
 
         try original.replacingOccurrences(of: "GREETING: hello", with: "GREETING: welcome")
             .write(to: spec, atomically: true, encoding: .utf8)
@@ -226,14 +226,7 @@ struct EndToEndTests {
 
     /// The server gets a lifeline from the CLI: it stops when the CLI is killed, and a new run gets its port.
     @Test func aKilledRunTakesItsServerWithIt() throws {
-        _ = try Self.created.get()
-        let run = try BackgroundProcess(
-            Commands.agnostFn,
-            ["run", "--path", Self.project.path, "--port", "0"],
-            environment: Commands.environment.filter { $0.key != "AGNOST_LOG_FORMAT" }
-        )
-        let port = try run.waitForPort()
-        #expect(try get(port, "/hello/run").bodyText == "hello, run!")
+        let (run, port) = try startRun()
         kill(run.process.processIdentifier, SIGKILL)
         try waitUntil("the orphaned server stops", timeout: .seconds(30)) {
             (try? get(port, "/hello/run")) == nil
