@@ -77,8 +77,6 @@ public struct Deployer: Sendable {
     ) async throws(DeployError) -> Result {
         let service = bundle.serviceName
         let start = ContinuousClock.now
-        // Checked before anything is written: a version whose queues have nowhere to go should not half-deploy.
-        let brokerURL = bundle.queues.isEmpty ? nil : try await brokerAddress(options.broker)
         let existingSecret = try await cluster(service) { () throws(KubernetesError) in
             try await client.get(type: .secret, name: service, namespace: namespace)
         }
@@ -90,6 +88,9 @@ public struct Deployer: Sendable {
         let existingService = try await cluster(service) { () throws(KubernetesError) in
             try await client.get(type: .knativeService, name: service, namespace: namespace)
         }
+        // Checked before anything is written, so that a version whose queues have nowhere to go never half-deploys;
+        // after the Service's read, so that a cluster without Knative at all says it lacks Serving first.
+        let brokerURL = bundle.queues.isEmpty ? nil : try await brokerAddress(options.broker)
         let rendered = try render(
             bundle,
             image: image,
