@@ -183,6 +183,51 @@ import Testing
         #expect(try await deployer.eventObjects(app: "todo", version: "v1").map(\.kind) == ["Trigger"])
     }
 
+    /// A key change renders the version again without being told the Broker: the Service remembers it, so the
+    /// Triggers stay where they are (their broker cannot change) and the address stays the one deploy read.
+    @Test func aKeyChangeKeepsTheBrokerTheVersionWasDeployedWith() async throws {
+        let cluster = try KubeAPIServerFixture()
+        defer { cluster.stop() }
+        try cluster.addBroker(name: "rabbit", brokerClass: "RabbitMQBroker")
+        let deployer = try Self.deployer(cluster)
+        var options = Self.noWait
+        options.broker = "rabbit"
+        _ = try await deployer.deploy(
+            ManifestFixtures.todoBundle,
+            image: ManifestFixtures.pinnedImage,
+            options: options
+        )
+        let service = try #require(
+            try cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1")
+        )
+        #expect(Self.field(service, "metadata", "annotations", "agnost.dev/broker") as? String == "rabbit")
+        let (key, record) = try APIKeyMaker.make(named: "ci", existing: [], at: Date())
+        #expect(key.hasPrefix("ak_"))
+        let changed = try await deployer.changeSecret(of: ManifestFixtures.todoBundle, wait: nil) { data in
+            var data = data
+            data.apiKeys.append(record)
+            return data
+        }
+        #expect(changed.changed)
+        let trigger = try #require(
+            try cluster.object(
+                "triggers",
+                group: "eventing.knative.dev",
+                namespace: "demo",
+                name: "todo-v1-queue-imports"
+            )
+        )
+        #expect(Self.field(trigger, "spec", "broker") as? String == "rabbit")
+        let after = try #require(
+            try cluster.object("services", group: "serving.knative.dev", namespace: "demo", name: "todo-v1")
+        )
+        let env = Self.field(after, "spec", "template", "spec", "containers", "0", "env") as? [[String: Any]] ?? []
+        #expect(
+            env.first { $0["name"] as? String == "AGNOST_BROKER_URL" }?["value"] as? String
+                == "http://broker-ingress.knative-eventing.svc.cluster.local/demo/rabbit"
+        )
+    }
+
     /// A dry run prints what would change, and the cron token (a credential) never appears in it.
     @Test func aDryRunHidesTheCronToken() async throws {
         let cluster = try KubeAPIServerFixture()

@@ -88,6 +88,7 @@ public enum ManifestRenderer {
             annotations: [
                 ManifestAnnotations.specDigest: bundle.specDigest, ManifestAnnotations.image: options.image,
                 ManifestAnnotations.previousRevision: options.previousRevision,
+                ManifestAnnotations.broker: bundle.queues.isEmpty ? nil : options.broker,
             ].compactMapValues { $0 },
             // A deploy sends all traffic to its revision; traffic and rollback change it as another field manager.
             content: [("spec", ["template": named, "traffic": [["latestRevision": true, "percent": 100]]])]
