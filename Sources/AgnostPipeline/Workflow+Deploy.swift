@@ -29,6 +29,8 @@ public struct DeployOptions: Sendable {
     public var wait: Duration? = .seconds(300)
     /// Talk plain HTTP to a registry that is not on this machine.
     public var insecure = false
+    /// The Broker in the namespace that the app's queues go through.
+    public var broker = "default"
 
     public init(image: ImageReference? = nil, cluster: ClusterOptions = ClusterOptions()) {
         self.image = image
@@ -60,7 +62,7 @@ extension Workflow {
             let result = try await deployer.deploy(
                 built.manifest,
                 image: built.image,
-                options: Deployer.Options(dryRun: options.dryRun, wait: options.wait)
+                options: Deployer.Options(dryRun: options.dryRun, wait: options.wait, broker: options.broker)
             )
             let stages =
                 built.stages + [StageTime("apply", result.applyElapsed), StageTime("wait", result.waitElapsed)]
@@ -71,12 +73,14 @@ extension Workflow {
     }
 
     /// The manifests deploy would apply for a first deploy (no API keys, and no internal token, which is never
-    /// rendered): of `image` when it is pinned by digest, else of the image built and pushed to `image` (or to
-    /// agnost.yaml's `image:`).
+    /// rendered, nor the cron sender token made from it): of `image` when it is pinned by digest, else of the image
+    /// built and pushed to `image` (or to agnost.yaml's `image:`). Queue messages go to the address Knative's
+    /// default Broker class gives `broker`, as no cluster is asked.
     public func render(
         _ project: Project,
         image: ImageReference?,
         namespace: String,
+        broker: String = "default",
         insecure: Bool = false
     ) async throws(PipelineError) -> RenderedVersion {
         let manifest: BundleManifest
@@ -94,7 +98,8 @@ extension Workflow {
                 options: RenderOptions(
                     namespace: namespace,
                     image: pinned,
-                    secret: VersionSecretData(internalToken: "", apiKeys: [])
+                    secret: VersionSecretData(internalToken: "", apiKeys: []),
+                    broker: broker
                 )
             )
         } catch {

@@ -10,8 +10,9 @@ struct Deploy: AsyncParsableCommand {
         discussion: """
             check → build (release) → package → push → render → apply → wait. The Service <app>-<version> runs \
             the pushed image pinned by digest; its Secret holds the internal token and API-key hashes. Objects \
-            are applied server-side as field manager agnost-fn; objects labeled for this version that the render \
-            no longer has are deleted. An unchanged project uploads nothing, creates no revision and says \
+            are applied server-side as field manager agnost-fn, then a PingSource per enabled cron job and a \
+            Trigger per queue on the Broker (--broker), which must be ready when the app has queues; objects \
+            labeled for this version that the render no longer has are deleted. An unchanged project uploads nothing, creates no revision and says \
             unchanged. The last line printed is the Service's URL.
             """
     )
@@ -39,6 +40,9 @@ struct Deploy: AsyncParsableCommand {
     @Flag(help: "Talk plain HTTP to a registry that is not on localhost.")
     var insecure = false
 
+    @Option(help: ArgumentHelp("The Broker in the namespace that the app's queues go through.", valueName: "name"))
+    var broker: String = "default"
+
     func validate() throws {
         _ = try image.map { image in
             try Console.parse { () throws(ImageError) in try ImageReference(parsing: image, option: "--image") }
@@ -62,6 +66,7 @@ struct Deploy: AsyncParsableCommand {
         options.dryRun = dryRun
         options.wait = noWait ? nil : timeout.duration
         options.insecure = insecure
+        options.broker = broker
         let project = self.project.project
         let chosen = options
         let deployment = try await Console.clusterStep(checkWith: statusCommand) { () async throws(PipelineError) in

@@ -6,11 +6,13 @@ import Foundation
 
 struct Render: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the Knative Service that deploy would apply, as YAML.",
+        abstract: "Print the Knative Service, PingSources and Triggers that deploy would apply, as YAML.",
         discussion: """
             Without --image REF@sha256:…, the project is built and pushed first, as deploy does. The Secret \
             <app>-<version> (internal token, API-key hashes) is never printed: deploy writes it. The Service is \
-            rendered as a first deploy applies it, with no API keys.
+            rendered as a first deploy applies it, with no API keys; the PingSources without the cron sender \
+            token, which deploy derives from the Secret's internal token; AGNOST_BROKER_URL as the default \
+            Broker class addresses the Broker in the namespace.
             """
     )
 
@@ -29,6 +31,9 @@ struct Render: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The namespace of the rendered objects.", valueName: "name"))
     var namespace: String = "default"
+
+    @Option(help: ArgumentHelp("The Broker in the namespace that the app's queues go through.", valueName: "name"))
+    var broker: String = "default"
 
     @Flag(help: "Talk plain HTTP to a registry that is not on localhost.")
     var insecure = false
@@ -51,8 +56,15 @@ struct Render: AsyncParsableCommand {
         let project = self.project.project
         let namespace = self.namespace
         let insecure = self.insecure
+        let broker = self.broker
         let rendered = try await Console.interruptibleStep("render") { () async throws(PipelineError) in
-            try await workflow.render(project, image: reference, namespace: namespace, insecure: insecure)
+            try await workflow.render(
+                project,
+                image: reference,
+                namespace: namespace,
+                broker: broker,
+                insecure: insecure
+            )
         }
         let text = Self.document(rendered)
         if output == "-" {
@@ -68,10 +80,14 @@ struct Render: AsyncParsableCommand {
         }
     }
 
-    /// The Service's YAML, under a comment that says where the Secret comes from.
+    /// The Service's YAML and its event objects', under a comment that says where the Secret comes from.
     static func document(_ rendered: RenderedVersion) -> String {
-        "# Rendered by agnost-fn. The Secret \(rendered.secret.name) it reads (the internal token and the API-key\n"
+        var header =
+            "# Rendered by agnost-fn. The Secret \(rendered.secret.name) it reads (the internal token and the API-key\n"
             + "# hashes) is written by agnost-fn deploy and never printed.\n"
-            + rendered.service.yaml()
+        if rendered.events.contains(where: { $0.kind == "PingSource" }) {
+            header += "# The PingSources carry no sender token here: deploy adds the one it derives from the Secret.\n"
+        }
+        return header + ([rendered.service] + rendered.events).map { $0.yaml() }.joined(separator: "---\n")
     }
 }

@@ -19,8 +19,11 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the deployed version: its URL, conditions, and revisions with their traffic.",
-        discussion: "Each revision shows its traffic percent, readiness, image digest and age."
+        abstract: "Show the deployed version: its URL, conditions, revisions with their traffic, and event objects.",
+        discussion: """
+            Each revision shows its traffic percent, readiness, image digest and age; each PingSource (cron job) \
+            and Trigger (queue) its readiness.
+            """
     )
 
     @OptionGroup var project: ProjectOptions
@@ -30,13 +33,24 @@ struct Status: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let service = try project.checkedSpec().serviceName
+        let spec = try project.checkedSpec()
+        let service = spec.serviceName
         let deployer = try cluster.deployer()
         let state = try await Console.cluster(checkWith: "kubectl get ksvc \(service)") {
             () async throws(DeployError) in
             try await deployer.state(of: service)
         }
-        let report = StatusReport(state.service, revisions: state.revisions, namespace: deployer.namespace)
+        let (app, version) = (spec.app, spec.version)
+        let events = try await Console.cluster(checkWith: "kubectl get pingsources,triggers") {
+            () async throws(DeployError) in
+            try await deployer.eventObjects(app: app, version: version)
+        }
+        let report = StatusReport(
+            state.service,
+            revisions: state.revisions,
+            events: events,
+            namespace: deployer.namespace
+        )
         switch output {
         case .json:
             try OutputFormat.printJSON(report)
@@ -64,8 +78,17 @@ struct StatusReport: Encodable {
     var observedGeneration: Int64?
     var conditions: [Condition]
     var revisions: [Revision]
+    /// The PingSources and Triggers of the version.
+    var events: [EventObjectState]
 
-    init(_ service: ServiceState, revisions: [RevisionState], namespace: String, now: Date = Date()) {
+    init(
+        _ service: ServiceState,
+        revisions: [RevisionState],
+        events: [EventObjectState] = [],
+        namespace: String,
+        now: Date = Date()
+    ) {
+        self.events = events
         self.service = service.metadata.name
         self.namespace = namespace
         url = service.status.url
@@ -112,6 +135,19 @@ struct StatusReport: Encodable {
                     + (revision.ready ? "True" : "False").padding(5) + "  " + (revision.age ?? "?").padding(5)
                     + "  " + DisplayAge.shortImage(revision.image)
             )
+        }
+        if !events.isEmpty {
+            lines.append("Events:")
+            let nameWidth = max(4, events.map(\.name.count).max() ?? 0)
+            lines.append("  " + "NAME".padding(nameWidth) + "  KIND        READY")
+            for event in events {
+                var line =
+                    "  " + event.name.padding(nameWidth) + "  " + event.kind.padding(10) + "  "
+                    + (event.ready ?? "Unknown")
+                if let reason = event.reason, !reason.isEmpty { line += " (\(reason))" }
+                if let message = event.message, !message.isEmpty, event.ready != "True" { line += " \(message)" }
+                lines.append(line)
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -38,8 +38,15 @@ struct DeployEndToEndTests {
         let registry: RegistryFixture
         let cluster: KubeAPIServerFixture
 
-        /// - Parameter revisionCommand: what runs a revision; by default the project's server.
-        init(knative: Bool = true, deployerRole: String? = nil, revisionCommand: String? = nil) throws {
+        /// - Parameters:
+        ///   - revisionCommand: what runs a revision; by default the project's server.
+        ///   - broker: give namespace `demo` a ready Broker `default`, which the todo sample's queue needs.
+        init(
+            knative: Bool = true,
+            deployerRole: String? = nil,
+            revisionCommand: String? = nil,
+            broker: Bool = true
+        ) throws {
             try DeployEndToEndTests.copied.get()
             registry = try RegistryFixture()
             cluster = try KubeAPIServerFixture(
@@ -47,6 +54,13 @@ struct DeployEndToEndTests {
                 bundleCommand: revisionCommand ?? DeployEndToEndTests.revisionCommand.path,
                 deployerRole: deployerRole
             )
+            if knative && broker { try cluster.addBroker() }
+        }
+
+        /// The PingSource or Trigger as the fixture stores it, nil when there is none.
+        func eventObject(_ plural: String, _ name: String) throws -> [String: Any]? {
+            let group = plural == "pingsources" ? "sources.knative.dev" : "eventing.knative.dev"
+            return try cluster.object(plural, group: group, namespace: "demo", name: name)
         }
 
         /// `agnost-fn ARGUMENTS… --path PROJECT --kubeconfig … --context CONTEXT`
@@ -120,6 +134,28 @@ struct DeployEndToEndTests {
         #expect(served.status == 0, "\(served.standardError)")
         #expect(served.standardOutput.contains(#""title":"todo 1""#), "\(served.standardOutput)")
 
+        // The cron job and the queue: a PingSource and a Trigger delivering to the Service on their paths, and the
+        // Broker's address in the container's environment.
+        let ping = try #require(try environment.eventObject("pingsources", "todo-v1-cron-archive-done"))
+        #expect(Self.field(ping, "spec", "schedule") as? String == "*/5 * * * *")
+        #expect(Self.field(ping, "spec", "sink", "ref", "name") as? String == "todo-v1")
+        #expect(Self.field(ping, "spec", "sink", "uri") as? String == "/agnost/cron/archive-done")
+        let cronToken = Self.field(ping, "spec", "ceOverrides", "extensions", "agnosttoken") as? String
+        #expect(cronToken?.count == 64, "deploy derives the cron token from the Secret's internal token")
+        let trigger = try #require(try environment.eventObject("triggers", "todo-v1-queue-imports"))
+        #expect(Self.field(trigger, "spec", "broker") as? String == "default")
+        #expect(Self.field(trigger, "spec", "subscriber", "ref", "name") as? String == "todo-v1")
+        #expect(Self.field(trigger, "spec", "subscriber", "uri") as? String == "/agnost/queue/imports")
+        #expect(Self.field(trigger, "spec", "filter", "attributes", "type") as? String == "dev.agnost.queue.message")
+        #expect(Self.field(trigger, "spec", "filter", "attributes", "agnostservice") as? String == "todo-v1")
+        #expect(Self.field(trigger, "spec", "filter", "attributes", "agnostqueue") as? String == "imports")
+        #expect(Self.field(trigger, "spec", "delivery", "retry") as? Int == 3)
+        let env = Self.field(service, "spec", "template", "spec", "containers", "0", "env") as? [[String: Any]] ?? []
+        #expect(
+            env.first { $0["name"] as? String == "AGNOST_BROKER_URL" }?["value"] as? String
+                == "http://broker-ingress.knative-eventing.svc.cluster.local/demo/default"
+        )
+
         // Unchanged: no blob uploaded, the generation as it was, and it says so.
         let uploadsBefore = environment.uploads.count
         let again = try environment.deploy()
@@ -186,6 +222,14 @@ struct DeployEndToEndTests {
         let revisions = try #require(report["revisions"] as? [[String: Any]])
         #expect(revisions.first?["name"] as? String == changedRevision)
         #expect(revisions.first?["trafficPercent"] as? Int == 100)
+        let events = try #require(report["events"] as? [[String: Any]])
+        #expect(
+            events.compactMap { $0["name"] as? String } == ["todo-v1-cron-archive-done", "todo-v1-queue-imports"],
+            "\(events)"
+        )
+        #expect(events.compactMap { $0["kind"] as? String } == ["PingSource", "Trigger"])
+        let textStatus = try environment.agnost("status")
+        #expect(textStatus.standardOutput.contains("todo-v1-queue-imports"), "\(textStatus.standardOutput)")
 
         // Rollback: all traffic to the revision before, which serves the old code.
         let rolledBack = try environment.agnost("rollback")
@@ -243,6 +287,8 @@ struct DeployEndToEndTests {
                 == nil
         )
         #expect(try environment.cluster.object("secrets", group: nil, namespace: "demo", name: "todo-v1") == nil)
+        #expect(try environment.eventObject("pingsources", "todo-v1-cron-archive-done") == nil)
+        #expect(try environment.eventObject("triggers", "todo-v1-queue-imports") == nil)
         let gone = try environment.agnost("status")
         #expect(gone.status == 1)
         #expect(gone.standardError.contains("not deployed"), "\(gone.standardError)")
@@ -259,6 +305,47 @@ struct DeployEndToEndTests {
         #expect(failed.standardError.contains("RevisionFailed"), "\(failed.standardError)")
         #expect(failed.standardError.contains("ImagePullBackOff"), "\(failed.standardError)")
         #expect(failed.standardOutput.isEmpty, "no URL for a failed deploy")
+    }
+
+    /// The todo sample has a queue, which needs a Broker: without one, deploy says what the namespace lacks and
+    /// writes nothing.
+    @Test func aDeployWithoutABrokerSaysWhatTheNamespaceNeeds() throws {
+        let environment = try Environment(broker: false)
+        let refused = try environment.deploy()
+        #expect(refused.status == 1)
+        #expect(
+            refused.standardError.contains(
+                "the namespace demo has no Broker 'default'; queues need one, see knative/README.md"
+            ),
+            "\(refused.standardError)"
+        )
+        #expect(try environment.cluster.requests().allSatisfy { $0.method == "GET" })
+        let elsewhere = try environment.deploy("--broker", "rabbit")
+        #expect(elsewhere.status == 1)
+        #expect(elsewhere.standardError.contains("no Broker 'rabbit'"), "\(elsewhere.standardError)")
+    }
+
+    /// `enabled: false` on the cron job, deployed again, prunes its PingSource; the queue's Trigger stays.
+    @Test func disablingTheCronJobPrunesItsPingSource() throws {
+        let environment = try Environment()
+        let deployed = try environment.deploy("--no-wait")
+        #expect(deployed.status == 0, "\(deployed.standardError)")
+        #expect(try environment.eventObject("pingsources", "todo-v1-cron-archive-done") != nil)
+
+        let spec = Self.project.appendingPathComponent("agnost.yaml")
+        let original = try String(contentsOf: spec, encoding: .utf8)
+        defer { try? original.write(to: spec, atomically: true, encoding: .utf8) }
+        let disabled = original.replacingOccurrences(
+            of: "    handler: archiveDone\n",
+            with: "    handler: archiveDone\n    enabled: false\n"
+        )
+        #expect(disabled != original, "the sample's cron job is no longer where this test looks for it")
+        try disabled.write(to: spec, atomically: true, encoding: .utf8)
+        let redeployed = try environment.deploy("--no-wait")
+        #expect(redeployed.status == 0, "\(redeployed.standardError)")
+        #expect(redeployed.standardError.contains("todo-v1-cron-archive-done"), "\(redeployed.standardError)")
+        #expect(try environment.eventObject("pingsources", "todo-v1-cron-archive-done") == nil)
+        #expect(try environment.eventObject("triggers", "todo-v1-queue-imports") != nil)
     }
 
     @Test func aWrongTokenNamesTheUserAndTheContext() throws {

@@ -427,6 +427,62 @@ import Testing
     }
 }
 
+// MARK: - Eventing
+
+@Suite struct KubeAPIServerFixtureEventingTests {
+    static let brokerPath = "/apis/eventing.knative.dev/v1/namespaces/demo/brokers/default"
+
+    /// Brokers are applied like any object; their status comes from the hook alone, as from Eventing's controller.
+    @Test func aBrokerIsAppliedAndItsStatusWrittenByTheHook() throws {
+        let cluster = try KubeAPIServerFixture()
+        defer { cluster.stop() }
+        let kube = try Kube(cluster)
+        let missing = try kube.send("GET", Self.brokerPath)
+        #expect(missing.status == 404)
+        #expect((try json(missing)["details"] as? [String: Any])?["name"] as? String == "default")
+        try cluster.addBroker()
+        let ready = try json(try kube.send("GET", Self.brokerPath))
+        let status = try #require(ready["status"] as? [String: Any])
+        #expect(
+            (status["address"] as? [String: Any])?["url"] as? String
+                == "http://broker-ingress.knative-eventing.svc.cluster.local/demo/default"
+        )
+        #expect((status["conditions"] as? [[String: Any]])?.first?["status"] as? String == "True")
+        try cluster.setBrokerStatus(ready: "False", reason: "Unhealthy", message: "no channel")
+        let failed = try json(try kube.send("GET", Self.brokerPath))
+        let condition = ((failed["status"] as? [String: Any])?["conditions"] as? [[String: Any]])?.first
+        #expect(condition?["reason"] as? String == "Unhealthy")
+        #expect((failed["status"] as? [String: Any])?["address"] == nil)
+        #expect(
+            (failed["metadata"] as? [String: Any])?["resourceVersion"] as? String
+                != (ready["metadata"] as? [String: Any])?["resourceVersion"] as? String
+        )
+        // An apply never writes status, as the status subresource keeps it apart.
+        let (code, applied) = try kube.apply(
+            [
+                "apiVersion": "eventing.knative.dev/v1", "kind": "Broker",
+                "metadata": ["name": "default", "namespace": "demo"],
+                "status": ["address": ["url": "http://elsewhere"]],
+            ],
+            path: Self.brokerPath
+        )
+        #expect(code == 200, "\(applied)")
+        #expect(((applied["status"] as? [String: Any])?["address"]) == nil)
+    }
+
+    @Test func aClusterWithServingAloneHasNoEventingResources() throws {
+        let cluster = try KubeAPIServerFixture(eventing: false)
+        defer { cluster.stop() }
+        let kube = try Kube(cluster)
+        let broker = try kube.send("GET", Self.brokerPath)
+        #expect(broker.status == 404)
+        #expect((try json(broker)["details"] as? [String: Any])?["name"] == nil, "the type is missing, not the object")
+        #expect(try kube.send("GET", "/apis/sources.knative.dev/v1/namespaces/demo/pingsources").status == 404)
+        #expect(try kube.send("GET", "/apis/eventing.knative.dev/v1").status == 404)
+        #expect(try kube.send("GET", "/apis/serving.knative.dev/v1/namespaces/demo/services").status == 200)
+    }
+}
+
 // MARK: - Helpers
 
 /// Requests to the fixture as user `deployer` (or with the client certificate), over AgnostHTTP.

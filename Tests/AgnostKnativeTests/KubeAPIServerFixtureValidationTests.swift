@@ -201,6 +201,43 @@ import Testing
         Case(name: "Trigger broker", path: "spec.broker", message: "missing field(s)") {
             trigger { $0[path: ["spec", "broker"]] = nil }
         },
+        // robfig/cron knows day-of-week 0-6 only: 7, which other crons read as Sunday, does not parse.
+        Case(name: "PingSource day-of-week 7", path: "spec.schedule", message: "does not parse") {
+            pingSource { $0[path: ["spec", "schedule"]] = "0 9 * * 5-7" }
+        },
+        Case(name: "PingSource extension name", path: "spec.ceOverrides.extensions", message: "invalid key name") {
+            pingSource { $0[path: ["spec", "ceOverrides"]] = ["extensions": ["agnost_token": "x"]] }
+        },
+        Case(name: "Trigger negative retry", path: "spec.delivery.retry", message: "invalid value: -1") {
+            trigger { $0[path: ["spec", "delivery"]] = ["retry": -1] }
+        },
+        Case(name: "Trigger fractional retry", path: "spec.delivery.retry", message: "must be of type integer") {
+            trigger { $0[path: ["spec", "delivery"]] = ["retry": 1.5] }
+        },
+        Case(name: "Trigger backoff policy", path: "spec.delivery.backoffPolicy", message: "invalid value: quadratic") {
+            trigger { $0[path: ["spec", "delivery"]] = ["backoffPolicy": "quadratic"] }
+        },
+        Case(name: "Trigger backoff delay", path: "spec.delivery.backoffDelay", message: "invalid value: 1s") {
+            trigger { $0[path: ["spec", "delivery"]] = ["backoffDelay": "1s"] }
+        },
+        Case(name: "Trigger delivery timeout", path: "spec.delivery.timeout", message: "must not set the field(s)") {
+            trigger { $0[path: ["spec", "delivery"]] = ["timeout": "PT5S"] }
+        },
+        Case(name: "dead-letter sink", path: "spec.delivery.deadLetterSink", message: "Relative URI is not allowed") {
+            trigger { $0[path: ["spec", "delivery"]] = ["deadLetterSink": ["uri": "/agnost/queue/failed"]] }
+        },
+        Case(name: "Broker config", path: "spec.config.apiVersion", message: "missing field(s)") {
+            [
+                "apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "metadata": ["name": "default"],
+                "spec": ["config": ["kind": "RabbitmqBrokerConfig", "name": "rabbit"]],
+            ]
+        },
+        Case(name: "Broker delivery", path: "spec.delivery.backoffPolicy", message: "invalid value") {
+            [
+                "apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "metadata": ["name": "default"],
+                "spec": ["delivery": ["backoffPolicy": "sometimes"]],
+            ]
+        },
     ]
 
     static let accepted: [Case] = [
@@ -238,6 +275,37 @@ import Testing
             }
         },
         Case(name: "Trigger", path: "", message: "") { trigger { _ in } },
+        Case(name: "PingSource on Sundays, ceOverrides", path: "", message: "") {
+            pingSource {
+                $0[path: ["spec", "schedule"]] = "0 9 * * 0,6"
+                $0[path: ["spec", "ceOverrides"]] = ["extensions": ["agnostservice": "todo-v1", "agnosttoken": "ab12"]]
+            }
+        },
+        Case(name: "Trigger with delivery", path: "", message: "") {
+            trigger {
+                $0[path: ["spec", "delivery"]] = [
+                    "retry": 0, "backoffPolicy": "linear", "backoffDelay": "PT0.5S",
+                    "deadLetterSink": [
+                        "ref": ["apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "todo-v1"],
+                        "uri": "/agnost/queue/failed",
+                    ],
+                ]
+            }
+        },
+        Case(name: "RabbitMQ Broker", path: "", message: "") {
+            [
+                "apiVersion": "eventing.knative.dev/v1", "kind": "Broker",
+                "metadata": [
+                    "name": "default", "annotations": ["eventing.knative.dev/broker.class": "RabbitMQBroker"],
+                ],
+                "spec": [
+                    "config": [
+                        "apiVersion": "eventing.knative.dev/v1alpha1", "kind": "RabbitmqBrokerConfig", "name": "rabbit",
+                    ],
+                    "delivery": ["retry": 5, "backoffPolicy": "exponential", "backoffDelay": "PT0.2S"],
+                ],
+            ]
+        },
     ]
 
     @Test(arguments: refused) func refusesAtTheField(_ refused: Case) throws {

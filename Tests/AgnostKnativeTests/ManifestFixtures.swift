@@ -65,6 +65,16 @@ enum ManifestFixtures {
                 logExecution: true
             ),
         ],
+        queues: [QueuePlan(name: "imports", handler: "importTodo", retries: 3, delayMilliseconds: 0)],
+        cronJobs: [
+            CronJobPlan(
+                name: "archive-done",
+                schedule: "*/5 * * * *",
+                timezone: "Europe/Istanbul",
+                handler: "archiveDone",
+                enabled: true
+            )
+        ],
         env: [EnvironmentEntry(name: "SEED_TODOS", value: "3")],
         scaling: ScalingPlan(minScale: 0, maxScale: 10, containerConcurrency: 100, timeoutMilliseconds: 30_000)
     )

@@ -87,11 +87,55 @@ struct ManifestSchemaTests {
             { $0.scaling.containerConcurrency = 0 },
             { $0.scaling.containerConcurrency = 1000 },
             { $0.scaling.timeoutMilliseconds = 600_000 },
+            // The event objects: schedules with day-of-week 7 (normalised), a dead-letter queue, several queues.
+            { $0.cronJobs[0].schedule = "30 8 * * 5-7" },
+            { $0.cronJobs[0].schedule = "0 0 1 JAN,JUL 1-7/2" },
+            { $0.cronJobs[0].schedule = "@weekly" },
+            { $0.cronJobs[0].timezone = "UTC" },
+            { bundle in
+                bundle.queues = [
+                    QueuePlan(name: "imports", handler: "a", retries: 0, delayMilliseconds: 0, deadLetter: "failed"),
+                    QueuePlan(name: "failed", handler: "b", retries: 10, delayMilliseconds: 1000),
+                ]
+            },
         ]
         let objects = try variants.flatMap { try Self.rendered($0) }
-        let (status, output) = try Self.validate(objects)
+        #expect(objects.contains { $0.kind == "PingSource" } && objects.contains { $0.kind == "Trigger" })
+        // A render without the internal token (no cluster) leaves the cron token out, and still validates.
+        var anonymous = ManifestFixtures.options
+        anonymous.secret = VersionSecretData(internalToken: "", apiKeys: [])
+        let unsigned = try ManifestFixtures.render(options: anonymous).events
+        let (status, output) = try Self.validate(objects + unsigned)
         #expect(status == 0, "\(output)")
         #expect(output.isEmpty, "\(output)")
+    }
+
+    /// What the event objects must get right is refused when wrong: a day-of-week robfig/cron does not parse, a
+    /// negative retry count, an unknown backoff policy, a duration that is not ISO-8601, a sink without a name.
+    @Test func refusedEventObjectsAreReportedWithTheirPath() throws {
+        let rendered = try ManifestFixtures.render()
+        let ping = try #require(rendered.events.first { $0.kind == "PingSource" })
+        let trigger = try #require(rendered.events.first { $0.kind == "Trigger" })
+        var sunday = ping.body
+        sunday["spec"]?["schedule"] = "0 9 * * 7"
+        var namelessSink = ping.body
+        namelessSink["spec"]?["sink"]?["ref"]?["name"] = nil
+        var badDelivery = trigger.body
+        badDelivery["spec"]?["delivery"]?["retry"] = .integer(-1)
+        badDelivery["spec"]?["delivery"]?["backoffPolicy"] = "quadratic"
+        badDelivery["spec"]?["delivery"]?["backoffDelay"] = "1s"
+        let objects = try [sunday, namelessSink, badDelivery].map { try KubernetesObject(body: $0) }
+        let (status, output) = try Self.validate(objects)
+        #expect(status == 1)
+        for line in [
+            "PingSource todo-v1-cron-archive-done: spec.schedule",
+            "PingSource todo-v1-cron-archive-done: spec.sink.ref.name",
+            "Trigger todo-v1-queue-imports: spec.delivery.retry",
+            "Trigger todo-v1-queue-imports: spec.delivery.backoffPolicy",
+            "Trigger todo-v1-queue-imports: spec.delivery.backoffDelay",
+        ] {
+            #expect(output.contains(line), "\(line) not in: \(output)")
+        }
     }
 
     /// The validator is strict enough to catch what a cluster refuses, so a pass above means something.

@@ -64,11 +64,26 @@ struct NameDiagnosticsTests {
             """
             app: a-rather-long-application-name-for-todo
             version: release-2024-11
-            queues: [{ name: emails, handler: send }]
+            endpoints: [{ name: send, method: POST, path: /emails, handler: send }]
             """
         )
         #expect(result.diagnostics.isEmpty)
         #expect(result.spec?.serviceName.count == 55)
+        // A queue's Trigger, <service>-queue-<name>, would not fit in 63 characters.
+        let withQueue = check(
+            """
+            app: a-rather-long-application-name-for-todo
+            version: release-2024-11
+            queues: [{ name: emails, handler: send }]
+            """
+        )
+        #expect(
+            withQueue.diagnostics.map(\.description).first?.contains(
+                "queue 'emails' makes the Trigger a-rather-long-application-name-for-todo-release-2024-11-queue-emails, "
+                    + "68 characters long"
+            ) == true,
+            "\(withQueue.diagnostics)"
+        )
     }
 
     @Test func endpointAndMiddlewareNamesStartWithALetter() {
@@ -115,7 +130,7 @@ struct NameDiagnosticsTests {
                 """
                 app: todo
                 version: v1
-                queues: [{ name: \(String(repeating: "q", count: 63)), handler: send }]
+                resources: [{ name: \(String(repeating: "r", count: 63)), type: mongodb }]
                 endpoints: [{ name: \(sixtyFour), method: GET, path: /, handler: root }]
                 """
             ) == ["agnost.yaml:4:21: error: endpoint name '\(sixtyFour)' is 64 characters long; the limit is 63"]

@@ -48,6 +48,37 @@ struct WorkloadDiagnosticsTests {
         )
     }
 
+    /// `todo-v1-cron-` leaves 50 characters for a job's name, `todo-v1-queue-` 49 for a queue's; a disabled job
+    /// has no PingSource, so no limit.
+    @Test func eventObjectNamesMustFitInSixtyThreeCharacters() {
+        let job = String(repeating: "j", count: 51)
+        let queue = String(repeating: "q", count: 50)
+        let found = diagnostics(
+            """
+            app: todo
+            version: v1
+            cron:
+              - { name: \(job), schedule: "@hourly", handler: a }
+              - { name: \(job.dropLast()), schedule: "@hourly", handler: a }
+              - { name: \(job)x, schedule: "@hourly", handler: a, enabled: false }
+            queues:
+              - { name: \(queue), handler: b }
+              - { name: \(queue.dropLast()), handler: b }
+            """
+        )
+        #expect(found.count == 2, "\(found)")
+        #expect(found.first?.hasPrefix("agnost.yaml:4:") == true, "\(found)")
+        #expect(
+            found.first?.contains(
+                "error: cron job '\(job)' makes the PingSource todo-v1-cron-\(job), 64 characters long, and "
+                    + "Kubernetes limits names to 63; shorten the cron job's name to at most 50 characters"
+            ) == true,
+            "\(found)"
+        )
+        #expect(found.last?.hasPrefix("agnost.yaml:8:") == true, "\(found)")
+        #expect(found.last?.contains("queue '\(queue)' makes the Trigger todo-v1-queue-\(queue)") == true, "\(found)")
+    }
+
     @Test func queueAndCronTimeoutsArePositiveDurationsAndDefaultToTheScalingTimeout() throws {
         #expect(
             diagnostics(

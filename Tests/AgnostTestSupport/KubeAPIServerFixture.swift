@@ -54,6 +54,8 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
     /// - Parameters:
     ///   - knative: serve Knative's resources; without them every serving and eventing path answers 404, as a
     ///     cluster without Knative does.
+    ///   - eventing: serve Knative Eventing's (PingSources, Triggers, Brokers); false is a cluster with Knative
+    ///     Serving alone.
     ///   - bundleCommand: an executable the controller starts for each revision, with the container's `env`, `PORT`,
     ///     `AGNOST_HOST`, `K_SERVICE`, `K_REVISION` and `K_CONFIGURATION`; the revision is ready once it answers
     ///     `GET /agnost/ready` with 200, and `status.url` then reaches it through a proxy. Without one, revisions
@@ -65,6 +67,7 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
     ///     deployer do everything.
     public init(
         knative: Bool = true,
+        eventing: Bool = true,
         bundleCommand: String? = nil,
         watchHistory: Int = 500,
         deployerRole: String? = nil
@@ -76,6 +79,7 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
                 .write(toFile: "\(folder)/tokens.csv", atomically: true, encoding: .utf8)
             try start(
                 knative: knative,
+                eventing: eventing,
                 bundleCommand: bundleCommand,
                 watchHistory: watchHistory,
                 deployerRole: deployerRole
@@ -163,6 +167,61 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
         return (proxy["lastHost"] as? String, routes.compactMap { $0.last })
     }
 
+    /// Creates the Broker `name` in `namespace` (server-side apply, as `kubectl apply` would) and gives it the
+    /// status Knative Eventing's controller reports for a working one: `Ready=True` and `status.address.url`.
+    ///
+    /// ```swift
+    /// try cluster.addBroker()  // demo/default, at http://broker-ingress.knative-eventing.svc.cluster.local/demo/default
+    /// ```
+    public func addBroker(namespace: String = "demo", name: String = "default", brokerClass: String? = nil) throws {
+        let annotations = brokerClass.map { "\n  annotations:\n    eventing.knative.dev/broker.class: \($0)" } ?? ""
+        let body = """
+            apiVersion: eventing.knative.dev/v1
+            kind: Broker
+            metadata:
+              name: \(name)
+              namespace: \(namespace)\(annotations)
+            spec: {}
+
+            """
+        let applied = try call(
+            "PATCH",
+            "/apis/eventing.knative.dev/v1/namespaces/\(namespace)/brokers/\(name)?fieldManager=kubectl",
+            body: Data(body.utf8),
+            contentType: "application/apply-patch+yaml"
+        )
+        // 201 creates it, 200 finds it there already.
+        try expectOK((applied.status == 201 ? 200 : applied.status, applied.body), "applying Broker \(name)")
+        try setBrokerStatus(
+            namespace: namespace,
+            name: name,
+            ready: "True",
+            url: "http://broker-ingress.knative-eventing.svc.cluster.local/\(namespace)/\(name)"
+        )
+    }
+
+    /// Writes the Broker's status as its controller would: the `Ready` condition (`True`, `False`, `Unknown`) with
+    /// its reason and message, and the address, or none.
+    public func setBrokerStatus(
+        namespace: String = "demo",
+        name: String = "default",
+        ready: String,
+        reason: String? = nil,
+        message: String? = nil,
+        url: String? = nil
+    ) throws {
+        var condition: [String: Any] = ["type": "Ready", "status": ready, "lastTransitionTime": "2026-12-01T10:00:00Z"]
+        condition["reason"] = reason
+        condition["message"] = message
+        var status: [String: Any] = ["conditions": [condition], "observedGeneration": 1]
+        if let url { status["address"] = ["url": url] }
+        let body = try JSONSerialization.data(withJSONObject: [
+            "group": "eventing.knative.dev", "plural": "brokers", "namespace": namespace, "name": name,
+            "status": status,
+        ])
+        try expectOK(try call("POST", "/fixture/status", body: body), "writing the status of Broker \(name)")
+    }
+
     private func expectOK(_ answer: (status: Int, body: Data), _ what: String) throws {
         guard answer.status == 200 else {
             throw FixtureFailure("\(what) answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
@@ -170,7 +229,12 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
     }
 
     /// One request as the fixture's admin, through `curl`: AgnostTestSupport links no HTTP client of its own.
-    private func call(_ method: String, _ path: String, body: Data? = nil) throws -> (status: Int, body: Data) {
+    private func call(
+        _ method: String,
+        _ path: String,
+        body: Data? = nil,
+        contentType: String = "application/json"
+    ) throws -> (status: Int, body: Data) {
         let output = "\(folder)/response-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: output) }
         var arguments = [
@@ -180,7 +244,7 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
         if let body {
             let input = "\(folder)/request-\(UUID().uuidString)"
             try body.write(to: URL(fileURLWithPath: input))
-            arguments += ["-H", "Content-Type: application/json", "--data-binary", "@\(input)"]
+            arguments += ["-H", "Content-Type: \(contentType)", "--data-binary", "@\(input)"]
         }
         let (status, printed) = try Tool.run("/usr/bin/curl", arguments + ["\(server)\(path)"], timeout: .seconds(30))
         guard status == 0, let code = Int(printed.suffix(3)) else {
@@ -201,7 +265,13 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
         )
     }
 
-    private func start(knative: Bool, bundleCommand: String?, watchHistory: Int, deployerRole: String?) throws {
+    private func start(
+        knative: Bool,
+        eventing: Bool,
+        bundleCommand: String?,
+        watchHistory: Int,
+        deployerRole: String?
+    ) throws {
         let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let crds = here.appendingPathComponent("../../../shared/knative-crds").standardized.path
         guard FileManager.default.fileExists(atPath: crds) else {
@@ -214,6 +284,7 @@ public final class KubeAPIServerFixture: @unchecked Sendable {
             String(watchHistory),
         ]
         if !knative { arguments.append("--without-knative") }
+        if knative && !eventing { arguments.append("--without-eventing") }
         if let bundleCommand { arguments += ["--bundle-command", bundleCommand] }
         if let deployerRole { arguments += ["--role", "deployer=\(deployerRole)"] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

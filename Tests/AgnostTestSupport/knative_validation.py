@@ -20,7 +20,8 @@ whose `kind` says how the server answers:
 The webhook rules are those of knative/serving's `pkg/apis/serving` (k8s_validation.go, metadata_validation.go,
 fieldmask.go), `pkg/apis/serving/v1` and `pkg/apis/autoscaling` with the default `config-features` and
 `config-defaults` (max-revision-timeout-seconds 600, container-concurrency-max-limit 1000, multi-container enabled,
-every `kubernetes.podspec-*` flag disabled), and a light subset of knative/eventing's for PingSource and Trigger.
+every `kubernetes.podspec-*` flag disabled), and a light subset of knative/eventing's for PingSource, Trigger and
+Broker (robfig/cron schedules, `ceOverrides`, destinations, and `DeliverySpec` with the default feature flags).
 """
 import argparse
 import base64
@@ -728,7 +729,8 @@ def revision_problems(obj, old=None):
 
 # --- Knative Eventing's webhook (light) ----------------------------------------------------------------------------
 
-CRON_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+# robfig/cron's bounds: day-of-week is 0-6, and 7 (Sunday to many other crons) does not parse.
+CRON_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
 CRON_NAMES = {3: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
               4: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]}
 
@@ -787,9 +789,59 @@ def destination_problems(destination, path):
     return []
 
 
+# ISO-8601 durations as knative's period.Parse reads them: PT1S, P1DT2H, PT0.5S; at least one component.
+ISO8601_DURATION = re.compile(r"^[-+]?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?$")
+DELIVERY_FIELDS = {"deadLetterSink", "retry", "timeout", "backoffPolicy", "backoffDelay", "retryAfterMax", "format"}
+
+
+def delivery_problems(delivery, path):
+    """knative/eventing's DeliverySpec.Validate with the default features (delivery-timeout and
+    delivery-retryafter disabled); the webhook decodes strictly, so fields the type lacks are refused too."""
+    if delivery is None:
+        return []
+    if not isinstance(delivery, dict):
+        return [webhook(path, "invalid value: not an object")]
+    problems = []
+    for key in sorted(set(delivery) - DELIVERY_FIELDS):
+        problems.append(webhook(path, f"json: unknown field {go_quote(key)}"))
+    if delivery.get("deadLetterSink") is not None:
+        problems += destination_problems(delivery["deadLetterSink"], f"{path}.deadLetterSink")
+    retry = delivery.get("retry")
+    if retry is not None and (not isinstance(retry, int) or isinstance(retry, bool) or retry < 0):
+        problems.append(webhook(f"{path}.retry", f"invalid value: {retry}"))
+    for flagged in ("timeout", "retryAfterMax"):
+        if delivery.get(flagged) is not None:
+            problems.append(webhook(f"{path}.{flagged}", "must not set the field(s)"))
+    policy = delivery.get("backoffPolicy")
+    if policy is not None and policy not in ("exponential", "linear"):
+        problems.append(webhook(f"{path}.backoffPolicy", f"invalid value: {policy}"))
+    backoff = delivery.get("backoffDelay")
+    if backoff is not None and not (isinstance(backoff, str) and ISO8601_DURATION.match(backoff)):
+        problems.append(webhook(f"{path}.backoffDelay", f"invalid value: {backoff}"))
+    return problems
+
+
+def ce_overrides_problems(overrides, path):
+    """CloudEventOverrides.Validate: extension names of lowercase letters and digits, values strings."""
+    if overrides is None:
+        return []
+    problems = []
+    for key, value in sorted(((overrides or {}).get("extensions") or {}).items()):
+        if not key:
+            problems.append(webhook(f"{path}.extensions", "invalid key name \"\"", "keys MUST NOT be empty"))
+        elif not re.match(r"^[a-z0-9]+$", key):
+            problems.append(webhook(f"{path}.extensions", f"invalid key name {go_quote(key)}",
+                                    "keys are expected to be alphanumeric"))
+        if not isinstance(value, str):
+            problems.append(webhook(f"{path}.extensions.{key}", "json: cannot unmarshal into Go struct field "
+                                    "CloudEventOverrides.extensions of type string"))
+    return problems
+
+
 def ping_source_problems(obj, old=None):
     spec = obj.get("spec") or {}
     problems = []
+    problems += ce_overrides_problems(spec.get("ceOverrides"), "spec.ceOverrides")
     schedule = spec.get("schedule", "")
     if "@every" in schedule:
         problems.append(webhook("spec.schedule", "invalid value: unsupported descriptor @every"))
@@ -838,8 +890,31 @@ def trigger_problems(obj, old=None):
                                     "Attribute name must start with a letter and can only contain lowercase "
                                     "alphanumeric"))
     problems += destination_problems(spec.get("subscriber"), "spec.subscriber")
+    problems += delivery_problems(spec.get("delivery"), "spec.delivery")
     if old is not None and (old.get("spec") or {}).get("broker") != spec.get("broker"):
         problems.append(webhook("broker, spec", "Immutable fields changed (-old +new)"))
+    return problems
+
+
+BROKER_CLASS = "eventing.knative.dev/broker.class"
+
+
+def broker_problems(obj, old=None):
+    """BrokerSpec.Validate, lightly: a config reference names apiVersion, kind and name; the delivery is a valid
+    DeliverySpec; the broker class annotation never changes."""
+    spec = obj.get("spec") or {}
+    problems = []
+    config = spec.get("config")
+    if config is not None:
+        missing = [f"spec.config.{field}" for field in ("apiVersion", "kind", "name") if not config.get(field)]
+        if missing:
+            problems.append(webhook(", ".join(missing), "missing field(s)"))
+    problems += delivery_problems(spec.get("delivery"), "spec.delivery")
+    if old is not None:
+        before = ((old.get("metadata") or {}).get("annotations") or {}).get(BROKER_CLASS)
+        after = ((obj.get("metadata") or {}).get("annotations") or {}).get(BROKER_CLASS)
+        if before != after:
+            problems.append(webhook(f"metadata.annotations[{BROKER_CLASS}]", "Immutable fields changed (-old +new)"))
     return problems
 
 
@@ -848,6 +923,7 @@ WEBHOOKS = {
     ("serving.knative.dev/v1", "Revision"): (SERVING_WEBHOOK, revision_problems),
     ("sources.knative.dev/v1", "PingSource"): (EVENTING_WEBHOOK, ping_source_problems),
     ("eventing.knative.dev/v1", "Trigger"): (EVENTING_WEBHOOK, trigger_problems),
+    ("eventing.knative.dev/v1", "Broker"): (EVENTING_WEBHOOK, broker_problems),
 }
 
 

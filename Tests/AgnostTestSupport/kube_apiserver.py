@@ -3,7 +3,8 @@
 
     kube_apiserver.py --state DIR --cert PEM --key PEM --client-ca PEM --tokens FILE --crds DIR
                       [--port 0] [--read-only USER]... [--admin USER]... [--role USER=ROLE.yaml]...
-                      [--without-knative] [--bundle-command PATH] [--ready-timeout SECONDS] [--history N]
+                      [--without-knative | --without-eventing] [--bundle-command PATH] [--ready-timeout SECONDS]
+                      [--history N]
 
 It serves HTTPS on 127.0.0.1, prints one JSON line ({"port": N}) once it listens, and stops, with every process it
 started, when its stdin reaches EOF. It implements what the deployer calls, as a real API server answers it, and
@@ -15,7 +16,8 @@ refuses whatever a real one would refuse; where it implements less (POST, PUT, m
   users given a Role (`--role USER=FILE`, a rbac.authorization.k8s.io/v1 Role whose rules are enforced for USER, as
   RBAC does); 403 Status worded as Kubernetes words it.
 - Resources: v1 Secrets; serving.knative.dev/v1 Services and Revisions (created by the controller);
-  sources.knative.dev/v1 PingSources; eventing.knative.dev/v1 Triggers. Namespaced, in any namespace.
+  sources.knative.dev/v1 PingSources; eventing.knative.dev/v1 Triggers and Brokers. Namespaced, in any namespace.
+  --without-knative serves none of Knative's; --without-eventing serves Knative Serving's alone.
 - Verbs: get, list (labelSelector, fieldSelector metadata.name / metadata.namespace), watch (from a
   resourceVersion, 410 Expired past the bounded history, timeoutSeconds, bookmarks), delete, and server-side
   apply (`application/apply-patch+yaml`): fieldManager, force, dryRun=All, fieldValidation, managedFields with
@@ -23,7 +25,9 @@ refuses whatever a real one would refuse; where it implements less (POST, PUT, m
 - A simulated Knative controller reconciles Services: Revisions, conditions Unknown then True (or False), and,
   with --bundle-command, a process per revision behind a reverse proxy per Service whose URL is status.url.
 - Test hooks, for --admin users only: POST /fixture/fail-next-revision {"reason", "message"},
-  POST /fixture/drop-watches, GET /fixture/requests. Every other request is logged to STATE/requests.jsonl.
+  POST /fixture/drop-watches, GET /fixture/requests, and POST /fixture/status {"group", "plural", "namespace",
+  "name", "status"}, which writes an object's status as its controller would (a Broker's Ready condition and
+  address, say: no controller runs for Eventing's objects). Every other request is logged to STATE/requests.jsonl.
 """
 import argparse
 import base64
@@ -109,6 +113,7 @@ class Resource:
     def __init__(self, group, version, plural, kind, knative, served_verbs):
         self.group, self.version, self.plural, self.kind = group, version, plural, kind
         self.knative = knative
+        self.eventing = group in ("eventing.knative.dev", "sources.knative.dev")
         self.verbs = served_verbs
 
     @property
@@ -141,6 +146,7 @@ RESOURCES = [
     Resource("serving.knative.dev", "v1", "revisions", "Revision", True, ["delete", "get", "list", "watch"]),
     Resource("sources.knative.dev", "v1", "pingsources", "PingSource", True, CRUD),
     Resource("eventing.knative.dev", "v1", "triggers", "Trigger", True, CRUD),
+    Resource("eventing.knative.dev", "v1", "brokers", "Broker", True, CRUD),
 ]
 UNTRACKED_METADATA = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
                       "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"}
@@ -904,7 +910,7 @@ class Handler(BaseHTTPRequestHandler):
     # Discovery.
 
     def groups(self):
-        return sorted({r.group for r in RESOURCES if r.group and (not r.knative or self.server.knative)})
+        return sorted({r.group for r in RESOURCES if r.group and self.server.serves(r)})
 
     def discovery(self, path):
         if path == "/version":
@@ -920,8 +926,7 @@ class Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/api/v1|/apis/([^/]+)/([^/]+)", path)
         if match:
             group, version = (match.group(1) or ""), (match.group(2) or "v1")
-            resources = [r for r in RESOURCES if r.group == group and r.version == version
-                         and (not r.knative or self.server.knative)]
+            resources = [r for r in RESOURCES if r.group == group and r.version == version and self.server.serves(r)]
             if resources:
                 listed = []
                 for r in resources:
@@ -961,6 +966,22 @@ class Handler(BaseHTTPRequestHandler):
             except FileNotFoundError:
                 lines = []
             return self.send_json(200, {"requests": lines})
+        if path == "/fixture/status" and self.command == "POST":
+            request = json.loads(body or b"{}")
+            resource = next((r for r in RESOURCES if r.group == request.get("group", "") and
+                             r.plural == request.get("plural") and self.server.serves(r)), None)
+            if resource is None or not resource.group or not isinstance(request.get("status"), dict):
+                return self.send_json(*status(400, "BadRequest", "expected group, plural, namespace, name and a "
+                                              "status object of a served custom resource"))
+            store = self.server.store
+            with store.lock:
+                key = (resource.plural, request.get("namespace"), request.get("name"))
+                obj = copy.deepcopy(store.objects.get(key))
+                if obj is None:
+                    return self.send_json(*self.not_found(resource, request.get("name")))
+                obj["status"] = request["status"]
+                written = copy.deepcopy(store.write(resource.plural, obj))
+            return self.send_json(200, written)
         if path == "/fixture/proxies" and self.command == "GET":
             with self.server.controller.lock:
                 proxies = {f"{ns}/{name}": {"port": p.port, "lastHost": p.last_host, "routes": p.routes}
@@ -981,7 +1002,7 @@ class Handler(BaseHTTPRequestHandler):
             group, version, namespace, plural, name, sub = match.groups()
         if match:
             resource = next((r for r in RESOURCES if (r.group, r.version, r.plural) == (group, version, plural)
-                             and (not r.knative or self.server.knative)), None)
+                             and self.server.serves(r)), None)
         if resource is None:
             self.read_body()
             return self.send_json(*status(404, "NotFound", "the server could not find the requested resource", {}))
@@ -1226,6 +1247,7 @@ class Server(ThreadingHTTPServer):
     def __init__(self, options):
         self.options = options
         self.knative = not options.without_knative
+        self.eventing = self.knative and not options.without_eventing
         self.crds = knative_validation.load_crds(options.crds)
         self.store = Store(options.history)
         self.tokens = load_tokens(options.tokens)
@@ -1255,6 +1277,12 @@ class Server(ThreadingHTTPServer):
                 secure.close()
             except OSError:
                 pass
+
+    def serves(self, resource):
+        """Whether the cluster has the resource's product installed: core always, Knative's as the flags say."""
+        if not resource.knative:
+            return True
+        return self.eventing if resource.eventing else self.knative
 
     def apply(self, handler, resource, namespace, name, config, manager, force, dry_run, validation):
         store = self.store
@@ -1487,6 +1515,7 @@ def main():
                         help="users who may call /fixture/… and whose requests are not logged")
     parser.add_argument("--role", action="append", default=[], metavar="USER=ROLE.yaml")
     parser.add_argument("--without-knative", action="store_true")
+    parser.add_argument("--without-eventing", action="store_true", help="serve Knative Serving but not Eventing")
     parser.add_argument("--bundle-command", help="an executable started for each revision")
     parser.add_argument("--ready-timeout", type=float, default=30)
     parser.add_argument("--history", type=int, default=500, help="watch events kept for resuming")

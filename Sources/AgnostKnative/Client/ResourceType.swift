@@ -54,6 +54,13 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
         plural: "triggers",
         kind: "Trigger"
     )
+    /// `eventing.knative.dev/v1` Broker: read, never written, for the address queue messages are sent to.
+    public static let broker = ResourceType(
+        group: "eventing.knative.dev",
+        version: "v1",
+        plural: "brokers",
+        kind: "Broker"
+    )
 
     /// `group/version`, or `version` for the core group, as objects' `apiVersion` says it.
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }

@@ -84,6 +84,8 @@ extension Deployer {
         let changed = try change(current)
         var options = Options(wait: wait)
         options.secret = { _ in changed }
+        // The Triggers stay on the Broker the version was deployed with (a Trigger's broker cannot change).
+        if let broker = annotations[ManifestAnnotations.broker] { options.broker = broker }
         return try await deploy(bundle, image: image, options: options)
     }
 }

@@ -20,6 +20,9 @@ public struct DeployError: Error, Sendable, CustomStringConvertible {
         case traffic
         /// An object from the cluster does not have the shape expected.
         case unexpectedObject
+        /// The version has queues, and the namespace's Broker is missing, not ready, or has no address; or the
+        /// cluster has no Knative Eventing.
+        case broker
     }
 
     public let code: Code

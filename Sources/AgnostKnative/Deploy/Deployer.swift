@@ -42,10 +42,13 @@ public struct Deployer: Sendable {
         public var secret: @Sendable (VersionSecretData?) -> VersionSecretData = { existing in
             existing ?? VersionSecretData(internalToken: Deployer.newToken(), apiKeys: [])
         }
+        /// The Broker in the namespace that the version's queues go through; read only when it has queues.
+        public var broker = "default"
 
-        public init(dryRun: Bool = false, wait: Duration? = .seconds(300)) {
+        public init(dryRun: Bool = false, wait: Duration? = .seconds(300), broker: String = "default") {
             self.dryRun = dryRun
             self.wait = wait
+            self.broker = broker
         }
     }
 
@@ -85,12 +88,29 @@ public struct Deployer: Sendable {
         let existingService = try await cluster(service) { () throws(KubernetesError) in
             try await client.get(type: .knativeService, name: service, namespace: namespace)
         }
-        let rendered = try render(bundle, image: image, secret: secretData, replacing: existingService)
+        // Checked before anything is written, so that a version whose queues have nowhere to go never half-deploys;
+        // after the Service's read, so that a cluster without Knative at all says it lacks Serving first.
+        let brokerURL = bundle.queues.isEmpty ? nil : try await brokerAddress(options.broker)
+        let rendered = try render(
+            bundle,
+            image: image,
+            secret: secretData,
+            events: (options.broker, brokerURL),
+            replacing: existingService
+        )
         var changed = false
         var applied: AppliedObject?
         for object in rendered.objects {
-            let type: ResourceType = object.kind == "Secret" ? .secret : .knativeService
-            let before = type == .secret ? existingSecret : existingService
+            let type = Self.ownedTypes.first { $0.kind == object.kind && $0.apiVersion == object.apiVersion } ?? .secret
+            let before: [UInt8]?
+            switch type {
+            case .secret: before = existingSecret
+            case .knativeService: before = existingService
+            default:
+                before = try await cluster(service) { () throws(KubernetesError) in
+                    try await client.get(type: type, name: object.name, namespace: namespace)
+                }
+            }
             let result = try await cluster(service) { () throws(KubernetesError) in
                 try await client.apply(
                     object.jsonBytes(),
@@ -107,7 +127,11 @@ public struct Deployer: Sendable {
                     .wouldChange(
                         kind: object.kind,
                         name: object.name,
-                        changes: ManifestDiff.changes(from: before, to: result.object, hidingValues: type == .secret)
+                        changes: ManifestDiff.changes(
+                            from: before,
+                            to: result.object,
+                            hidingValues: type == .secret || type == .pingSource
+                        )
                     )
                 )
             } else {
@@ -142,9 +166,16 @@ public struct Deployer: Sendable {
         _ bundle: BundleManifest,
         image: String,
         secret: VersionSecretData,
+        events: (broker: String, url: String?),
         replacing live: [UInt8]?
     ) throws(DeployError) -> RenderedVersion {
-        var options = RenderOptions(namespace: namespace, image: image, secret: secret)
+        var options = RenderOptions(
+            namespace: namespace,
+            image: image,
+            secret: secret,
+            broker: events.broker,
+            brokerURL: events.url
+        )
         do throws(ManifestError) {
             var rendered = try ManifestRenderer.render(bundle, options: options)
             guard let live, let state = try? ServiceState(json: live) else { return rendered }
@@ -165,6 +196,84 @@ public struct Deployer: Sendable {
         guard let before else { return .created }
         return ObjectMeta.decode(from: before)?.resourceVersion == after.metadata.resourceVersion
             ? .unchanged : .configured
+    }
+
+    // MARK: Eventing
+
+    /// The `status.address.url` of the Broker `broker` in the namespace, where the version's queue messages go;
+    /// a Broker that is missing, not ready or without an address is an error that says what the namespace needs.
+    func brokerAddress(_ broker: String) async throws(DeployError) -> String {
+        let context = "\(namespace)/\(broker)"
+        let guide = "see knative/README.md"
+        let json: [UInt8]?
+        do throws(KubernetesError) {
+            json = try await client.get(type: .broker, name: broker, namespace: namespace)
+        } catch  where error.code == .resourceTypeMissing {
+            throw DeployError(
+                .broker,
+                "this cluster has no Knative Eventing (\(ResourceType.broker)); queues need it and a Broker in the "
+                    + "namespace, \(guide)",
+                context: context,
+                underlying: error
+            )
+        } catch {
+            throw DeployError(.cluster, error.message, context: context, underlying: error)
+        }
+        guard let json else {
+            throw DeployError(
+                .broker,
+                "the namespace \(namespace) has no Broker '\(broker)'; queues need one, \(guide)",
+                context: context
+            )
+        }
+        let state: BrokerState
+        do throws(DecodingFailure) {
+            state = try BrokerState(json: json)
+        } catch {
+            throw DeployError(.unexpectedObject, error.message, context: context, underlying: error)
+        }
+        guard let ready = state.ready, ready.status == "True" else {
+            let said = [state.ready?.reason, state.ready?.message].compactMap { $0 }.filter { !$0.isEmpty }
+            throw DeployError(
+                .broker,
+                "the Broker '\(broker)' in namespace \(namespace) is not ready"
+                    + (said.isEmpty ? " (it reports no Ready condition yet)" : " (\(said.joined(separator: ": ")))")
+                    + "; queues need a ready Broker, \(guide)",
+                context: context,
+                reason: state.ready?.reason
+            )
+        }
+        guard let url = state.url, !url.isEmpty else {
+            throw DeployError(
+                .broker,
+                "the Broker '\(broker)' in namespace \(namespace) reports no address (status.address.url), so queue "
+                    + "messages would have nowhere to go; \(guide)",
+                context: context
+            )
+        }
+        return url
+    }
+
+    /// The version's PingSources and Triggers as the cluster has them, with their readiness; none on a cluster
+    /// without Knative Eventing.
+    public func eventObjects(app: String, version: String) async throws(DeployError) -> [EventObjectState] {
+        let selector = ManifestRenderer.labelSelector(app: app, version: version)
+        var found: [EventObjectState] = []
+        for type in [ResourceType.pingSource, .trigger] {
+            let list: ObjectList
+            do throws(KubernetesError) {
+                list = try await client.list(type: type, namespace: namespace, labelSelector: selector)
+            } catch  where error.code == .resourceTypeMissing {
+                continue
+            } catch {
+                throw DeployError(.cluster, error.message, context: "\(namespace)/\(app)", underlying: error)
+            }
+            for item in list.items {
+                guard let state = try? EventObjectState(json: item, kind: type.kind) else { continue }
+                found.append(state)
+            }
+        }
+        return found.sorted { ($0.kind, $0.name) < ($1.kind, $1.name) }
     }
 
     // MARK: Readiness

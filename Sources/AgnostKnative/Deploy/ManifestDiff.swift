@@ -1,3 +1,5 @@
+import AgnostBundle
+
 /// What a dry-run apply would change in an object, field by field, as lines a person reads:
 /// `+ path: value` (added), `- path: value` (removed), `~ path: old → new` (changed).
 ///
@@ -14,7 +16,11 @@ enum ManifestDiff {
         "metadata.managedFields", "metadata.selfLink", "status",
     ]
 
-    /// - Parameter hidingValues: show that `data` fields of a Secret changed, never their values.
+    /// Where credentials are: a Secret's data, and a PingSource's cron sender token.
+    static let credentialPaths = ["data", "stringData", "spec.ceOverrides.extensions.\(EventContract.Extension.token)"]
+
+    /// - Parameter hidingValues: show that credential fields (a Secret's `data`, a PingSource's sender token)
+    ///   changed, never their values.
     static func changes(from before: [UInt8]?, to after: [UInt8], hidingValues: Bool) -> [String] {
         guard let after = try? ManifestValue(json: after) else { return ["the answer could not be compared"] }
         guard let before else { return ["+ (the whole object: it does not exist yet)"] }
@@ -69,7 +75,8 @@ enum ManifestDiff {
     }
 
     private static func show(_ value: ManifestValue, _ path: String, _ hidingValues: Bool) -> String {
-        let secretPath = ["data", "stringData"].contains { path == $0 || path.hasPrefix("\($0).") }
+        // The path itself, inside one, or around one (an object added whole shows the credential it holds).
+        let secretPath = credentialPaths.contains { path == $0 || path.hasPrefix("\($0).") || $0.hasPrefix("\(path).") }
         if hidingValues && secretPath { return "(hidden)" }
         let text = String(decoding: value.jsonBytes(), as: UTF8.self)
         return text.count > 100 ? text.prefix(97) + "…" : text

@@ -13,6 +13,9 @@ public enum ManifestAnnotations {
     public static let image = "agnost.dev/image"
     /// On the Service: the revision that served before the current template's, where a rollback goes.
     public static let previousRevision = "agnost.dev/previous-revision"
+    /// On the Service of a version with queues: the Broker its Triggers are on, which a key change (that renders
+    /// the version again without being told) keeps.
+    public static let broker = "agnost.dev/broker"
     /// On the template: the digest of the Secret's data but the internal token; a change rolls a revision.
     public static let secretDigest = "agnost.dev/secret-digest"
 }

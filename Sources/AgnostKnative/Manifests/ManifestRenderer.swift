@@ -45,7 +45,8 @@ public enum ManifestRenderer {
             .map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ",")
     }
 
-    /// The Secret, then the Service with its revision name; see ``RenderedVersion``.
+    /// The Secret, then the Service with its revision name, then the cron jobs' PingSources and the queues'
+    /// Triggers; see ``RenderedVersion``.
     ///
     /// - Throws: ``ManifestError`` when the image is not pinned by digest, or a name would be refused by Kubernetes.
     public static func render(
@@ -64,7 +65,17 @@ public enum ManifestRenderer {
             labels: labels,
             content: [("type", "Opaque"), ("data", options.secret.encodedData)]
         )
-        let unnamed = template(of: bundle, image: image, labels: labels, secretDigest: options.secret.digest)
+        let events = try EventManifests.render(bundle, options: options)
+        let brokerURL =
+            options.brokerURL
+            ?? EventManifests.conventionalBrokerURL(namespace: options.namespace, broker: options.broker)
+        let unnamed = template(
+            of: bundle,
+            image: image,
+            labels: labels,
+            secretDigest: options.secret.digest,
+            brokerURL: bundle.queues.isEmpty ? nil : brokerURL
+        )
         let revisionName = "\(name)-\(revisionHash(of: unnamed))"
         var named = unnamed
         named["metadata"] = .object([("name", .string(revisionName))] + (unnamed["metadata"]?.objectValue ?? []))
@@ -77,11 +88,12 @@ public enum ManifestRenderer {
             annotations: [
                 ManifestAnnotations.specDigest: bundle.specDigest, ManifestAnnotations.image: options.image,
                 ManifestAnnotations.previousRevision: options.previousRevision,
+                ManifestAnnotations.broker: bundle.queues.isEmpty ? nil : options.broker,
             ].compactMapValues { $0 },
             // A deploy sends all traffic to its revision; traffic and rollback change it as another field manager.
             content: [("spec", ["template": named, "traffic": [["latestRevision": true, "percent": 100]]])]
         )
-        return RenderedVersion(service: service, secret: secret, revisionName: revisionName)
+        return RenderedVersion(service: service, secret: secret, revisionName: revisionName, events: events)
     }
 
     /// `registry/repository@sha256:…`, without any tag: the digest alone decides the content, so retagging the
@@ -149,7 +161,8 @@ public enum ManifestRenderer {
         of bundle: BundleManifest,
         image: String,
         labels: [String: String],
-        secretDigest: String
+        secretDigest: String,
+        brokerURL: String?
     ) -> ManifestValue {
         let scaling = bundle.scaling
         var annotations = [
@@ -165,14 +178,14 @@ public enum ManifestRenderer {
         }
         // Knative takes whole seconds; rounding up never ends a request before agnost.yaml allows.
         spec.append(("timeoutSeconds", .integer((scaling.timeoutMilliseconds + 999) / 1000)))
-        spec.append(("containers", [container(of: bundle, image: image)]))
+        spec.append(("containers", [container(of: bundle, image: image, brokerURL: brokerURL)]))
         return [
             "metadata": ["labels": .sortedStrings(labels), "annotations": .sortedStrings(annotations)],
             "spec": .object(spec),
         ]
     }
 
-    private static func container(of bundle: BundleManifest, image: String) -> ManifestValue {
+    private static func container(of bundle: BundleManifest, image: String, brokerURL: String?) -> ManifestValue {
         let secretName = ManifestValue.string(bundle.serviceName)
         let secretVariables = [VersionSecretData.internalTokenKey, VersionSecretData.apiKeysKey].map { key in
             // Optional, so that the Service alone (a render applied by hand) starts, with no keys and no token.
@@ -188,11 +201,16 @@ public enum ManifestRenderer {
             let value = String(variable.value.flatMap { $0 == "$" ? ["$", "$"] : [$0] })
             return ["name": .string(variable.name), "value": .string(value)] as ManifestValue
         }
+        // Only an app with queues sends messages; a new Broker address rolls a revision, as the pods read it once.
+        let brokerVariables = brokerURL.map { url in
+            [["name": .string(EventContract.brokerURLVariable), "value": .string(url)] as ManifestValue]
+        }
+
         var container: [(key: String, value: ManifestValue)] = [
             ("name", .string(containerName)),
             ("image", .string(image)),
             ("ports", [["containerPort": .integer(containerPort), "name": "http1"]]),
-            ("env", .array(literalVariables + secretVariables)),
+            ("env", .array(literalVariables + (brokerVariables ?? []) + secretVariables)),
         ]
         if let resources = resources(of: bundle.scaling) {
             container.append(("resources", resources))

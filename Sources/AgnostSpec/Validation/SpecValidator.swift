@@ -14,6 +14,34 @@ enum SpecValidator {
         checkMiddlewareReferences(of: spec, diagnostics: &diagnostics)
         checkEndpointTimeouts(of: spec, diagnostics: &diagnostics)
         checkDeadLetterQueues(of: spec, diagnostics: &diagnostics)
+        checkEventObjectNames(of: spec, diagnostics: &diagnostics)
+    }
+
+    /// Deploy makes a PingSource `<app>-<version>-cron-<job>` per enabled cron job and a Trigger
+    /// `<app>-<version>-queue-<queue>` per queue; Kubernetes limits object names to 63 characters.
+    private static func checkEventObjectNames(of spec: DecodedSpec, diagnostics: inout DiagnosticCollector) {
+        guard let app = spec.app, let version = spec.version else { return }
+        let service = "\(app.value)-\(version.value)"
+        // A service name over its own limit has its error already.
+        guard service.count <= maximumServiceNameLength else { return }
+        let limit = NameRule.maximumLength
+        let named =
+            spec.cronJobs.filter(\.enabled).map { ("cron job", "PingSource", "\(service)-cron-", $0.name) }
+            + spec.queues.map { ("queue", "Trigger", "\(service)-queue-", $0.name) }
+        for (what, kind, prefix, name) in named where prefix.count + name.value.count > limit {
+            let room = limit - prefix.count
+            let fix =
+                room > 0
+                ? "shorten the \(what)'s name to at most \(room) character\(room == 1 ? "" : "s"), or the app name or "
+                    + "version"
+                : "shorten the app name or version"
+            diagnostics.error(
+                "\(what) '\(name.value)' makes the \(kind) \(prefix)\(name.value), "
+                    + "\(prefix.count + name.value.count) characters long, and Kubernetes limits names to \(limit); "
+                    + fix,
+                at: name.location
+            )
+        }
     }
 
     private static func checkDeadLetterQueues(of spec: DecodedSpec, diagnostics: inout DiagnosticCollector) {
