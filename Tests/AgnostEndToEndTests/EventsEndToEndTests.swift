@@ -42,14 +42,14 @@ struct EventsEndToEndTests {
         func lines(_ kind: String) -> [[String]] { lines().filter { $0.first == kind } }
     }
 
-    func startRun(record: URL? = nil) throws -> Run {
+    func startRun(record: URL? = nil, watch: Bool = false) throws -> Run {
         try Self.copied.get()
         let record = record ?? eventsWorkspace.appendingPathComponent("record-\(UUID().uuidString)")
         var environment = Commands.environment.filter { $0.key != "AGNOST_LOG_FORMAT" }
         environment["RECORD_FILE"] = record.path
         let process = try BackgroundProcess(
             Commands.agnostFn,
-            ["run", "--path", Self.project.path, "--port", "0"],
+            ["run", "--path", Self.project.path, "--port", "0"] + (watch ? ["--watch"] : []),
             environment: environment
         )
         return Run(record: record, process: process, port: try process.waitForPort())
@@ -211,5 +211,30 @@ struct EventsEndToEndTests {
         let noRun = try invoke("--cron", "every-minute")
         #expect(noRun.status == 1)
         #expect(noRun.standardError.contains("no 'agnost-fn run' serves events-v1"), "\(noRun.standardError)")
+    }
+
+    /// Under --watch, a change of a queue's settings restarts the hub on the same log: a message held back by its
+    /// delay across the restart is delivered by the new hub.
+    @Test func aChangedQueueRestartsTheHubAndKeepsItsMessages() throws {
+        let spec = Self.project.appendingPathComponent("agnost.yaml")
+        try Self.copied.get()
+        let original = try String(contentsOf: spec, encoding: .utf8)
+        defer { try? original.write(to: spec, atomically: true, encoding: .utf8) }
+        let run = try startRun(watch: true)
+        let delayed = try BackgroundProcess(
+            Commands.agnostFn,
+            ["invoke", "--path", Self.project.path, "--queue", "work", "--delay", "8s", "--data", #"{"held":1}"#],
+            environment: Commands.environment
+        )
+        _ = try run.process.waitForLine(containing: "accepted")
+        try original.replacingOccurrences(of: "retries: 5", with: "retries: 4")
+            .write(to: spec, atomically: true, encoding: .utf8)
+        _ = try run.process.waitForLine(containing: "the event hub restarts with them", timeout: .seconds(300))
+        try waitUntil("the held message is delivered by the new hub", timeout: .seconds(60)) {
+            run.lines("work").count == 1
+        }
+        #expect(run.process.output.filter { $0.contains("event hub on") }.count == 2)
+        _ = try? delayed.stop()
+        #expect(try run.process.stop() == 0, "\(run.process.output.joined(separator: "\n"))")
     }
 }
