@@ -1,4 +1,5 @@
 internal import CCurl
+internal import Dispatch
 internal import Synchronization
 
 /// libcurl must be initialised once per process before its first handle. Swift runs the initialiser of a global
@@ -24,6 +25,11 @@ public final class HTTPClient: @unchecked Sendable {
     /// libcurl writes the detail of a failure here during a transfer, so it lives as long as the handle.
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let busy = Atomic<Bool>(false)
+    /// Where transfers block in libcurl: never the cooperative pool, whose threads are as many as the cores, so a
+    /// transfer waiting there would stall unrelated tasks. A serial queue targets libdispatch's overcommitting pool,
+    /// which adds a thread rather than wait, and keeps it between transfers: a client that sends many requests
+    /// (the event hub's deliveries) starts no thread per request.
+    private let transfers = DispatchQueue(label: "agnost.http.transfer")
     /// What every request of this client shares.
     public let configuration: Configuration
 
@@ -105,8 +111,8 @@ public final class HTTPClient: @unchecked Sendable {
         }
     }
 
-    /// Sends `request` from a thread of its own and returns the response, whatever its status. Cancelling the task
-    /// stops the transfer at once, even while the server sends nothing, and fails with
+    /// Sends `request` from the client's transfer queue and returns the response, whatever its status. Cancelling the
+    /// task stops the transfer at once, even while the server sends nothing, and fails with
     /// ``HTTPClientError/Code/cancelled``.
     ///
     /// ```swift
@@ -125,41 +131,56 @@ public final class HTTPClient: @unchecked Sendable {
         uploadProgress: (@Sendable (Int64) -> Void)? = nil,
         successfulBody: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil
     ) async throws(HTTPClientError) -> HTTPClientResponse {
+        // Claimed before the transfer queues, so that a second concurrent use fails at once as busy rather than
+        // waiting behind the first.
+        try claim(RedactedURL(request.url))
         let cancellation = TransferCancellation(multi: multi)
         let result = await withTaskCancellationHandler {
-            await onDedicatedThread { [self] in
-                Result { () throws(HTTPClientError) in
-                    try transfer(
-                        request,
-                        progress: uploadProgress ?? { _ in },
-                        sink: successfulBody,
-                        cancellation: cancellation
+            await withCheckedContinuation {
+                (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
+                transfers.async { [self] in
+                    continuation.resume(
+                        returning: Result { () throws(HTTPClientError) in
+                            try transfer(
+                                request,
+                                progress: uploadProgress ?? { _ in },
+                                sink: successfulBody,
+                                cancellation: cancellation,
+                                claimed: true
+                            )
+                        }
                     )
                 }
             }
         } onCancel: {
             cancellation.cancel()
         }
-        guard let result else {
-            let url = RedactedURL(request.url).display
-            throw HTTPClientError(
-                code: .other,
-                url: url,
-                message: "could not start a thread for the request to \(url); the process may have too many threads"
-            )
-        }
         return try result.get()
     }
 
-    /// One transfer, holding the handle for its whole duration.
+    /// One transfer, holding the handle for its whole duration; `claimed` when the caller already holds it.
     private func transfer(
         _ request: HTTPClientRequest,
         progress: @escaping (Int64) -> Void,
         sink: ((UnsafeRawBufferPointer) -> Bool)?,
-        cancellation: TransferCancellation?
+        cancellation: TransferCancellation?,
+        claimed: Bool = false
     ) throws(HTTPClientError) -> HTTPClientResponse {
         let url = RedactedURL(request.url)
+        if !claimed { try claim(url) }
+        defer { busy.store(false, ordering: .releasing) }
         try Self.validate(request, url)
+        return try perform(
+            request,
+            url: url,
+            reader: try request.body?.fileReader(url: url, progress: progress),
+            accumulator: ResponseAccumulator(limit: maximumResponseSize, sink: sink),
+            cancellation: cancellation
+        )
+    }
+
+    /// Takes the handle for one transfer, or fails as busy while another holds it.
+    private func claim(_ url: RedactedURL) throws(HTTPClientError) {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             throw HTTPClientError(
                 code: .busy,
@@ -168,14 +189,6 @@ public final class HTTPClient: @unchecked Sendable {
                     + "sent; a client runs one transfer at a time, so use one client per concurrent task"
             )
         }
-        defer { busy.store(false, ordering: .releasing) }
-        return try perform(
-            request,
-            url: url,
-            reader: try request.body?.fileReader(url: url, progress: progress),
-            accumulator: ResponseAccumulator(limit: maximumResponseSize, sink: sink),
-            cancellation: cancellation
-        )
     }
 
     private func perform(
