@@ -134,6 +134,21 @@ struct DeployEndToEndTests {
         #expect(served.status == 0, "\(served.standardError)")
         #expect(served.standardOutput.contains(#""title":"todo 1""#), "\(served.standardOutput)")
 
+        // A queue message and a cron firing reach the Service's event paths with the token from its Secret.
+        let queued = try environment.agnost(
+            "invoke",
+            "--queue",
+            "imports",
+            "--data",
+            #"{"title":"from the cluster"}"#,
+            "--deployed"
+        )
+        #expect(queued.status == 0, "\(queued.standardError)")
+        let imported = try environment.agnost("invoke", "listTodos", "--deployed")
+        #expect(imported.standardOutput.contains(#""title":"from the cluster""#), "\(imported.standardOutput)")
+        let fired = try environment.agnost("invoke", "--cron", "archive-done", "--deployed")
+        #expect(fired.status == 0, "\(fired.standardError)")
+
         // The cron job and the queue: a PingSource and a Trigger delivering to the Service on their paths, and the
         // Broker's address in the container's environment.
         let ping = try #require(try environment.eventObject("pingsources", "todo-v1-cron-archive-done"))
