@@ -197,6 +197,8 @@ public actor EventHub {
         for case .waiting(let waiter) in firstDeliveries.values { waiter.resume(returning: nil) }
         firstDeliveries = [:]
         eventContinuation.finish()
+        // Closed here, not when the hub is freed: a hub started next on the same directory must find it unlocked.
+        await log.close()
     }
 
     /// Points deliveries at the version's server, after it (re)started on a new port; nil while it is down, and

@@ -24,10 +24,14 @@ final class EventLog: Sendable {
         case append([EventRecord], Completion)
         /// Replaces the whole file with these records.
         case replace([EventRecord], Completion)
+        /// Closes the file and releases the lock, after everything queued before.
+        case close(Completion)
     }
 
     private struct State {
         var descriptor: Int32
+        /// Held with `flock` while the log is open; -1 once closed, as is `descriptor`.
+        var lock: Int32
         var queued: [Operation] = []
         var writing = false
         /// Once a write failed, the file's tail is unknown: every later operation fails too.
@@ -38,19 +42,26 @@ final class EventLog: Sendable {
     let path: String
     private let state: Mutex<State>
     private let writer = DispatchQueue(label: "agnost.events.log")
-    /// Held with `flock` while the log is open.
-    private let lock: Int32
 
     private init(directory: URL, descriptor: Int32, lock: Int32) {
         self.directory = directory
         path = directory.appendingPathComponent(Self.fileName).path
-        state = Mutex(State(descriptor: descriptor))
-        self.lock = lock
+        state = Mutex(State(descriptor: descriptor, lock: lock))
     }
 
     deinit {
-        state.withLock { _ = close($0.descriptor) }
-        close(lock)
+        state.withLock { state in
+            if state.descriptor >= 0 { _ = Foundation.close(state.descriptor) }
+            if state.lock >= 0 { _ = Foundation.close(state.lock) }
+        }
+    }
+
+    /// Waits for every operation queued before, then closes the file and releases its lock, so that another log
+    /// may open the directory at once, whoever still holds this one; operations after it fail.
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            enqueue(.close { _ in continuation.resume() })
+        }
     }
 
     /// Opens (creating when missing) the log in `directory`, and returns the records it holds; a torn tail is cut.
@@ -72,17 +83,17 @@ final class EventLog: Sendable {
         let lock = Foundation.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lock >= 0 else { throw storageError("cannot open", lockPath) }
         guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            close(lock)
+            Foundation.close(lock)
             throw EventHubError(
                 .locked,
-                "\(path) is in use by another process, which serves these queues; stop it first, or give this one "
-                    + "a state directory of its own",
+                "this event log is in use by another process, which serves these queues; stop it first, or give "
+                    + "this one a state directory of its own",
                 context: path
             )
         }
         let descriptor = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            close(lock)
+            Foundation.close(lock)
             throw storageError("cannot open", path)
         }
         let log = EventLog(directory: directory, descriptor: descriptor, lock: lock)
@@ -216,7 +227,7 @@ final class EventLog: Sendable {
                     if failure == nil {
                         do throws(EventHubError) {
                             let replacement = try replaceFile(with: Self.magic + Self.encode(records))
-                            close(descriptor)
+                            Foundation.close(descriptor)
                             descriptor = replacement
                             state.withLock { $0.descriptor = replacement }
                         } catch {
@@ -224,6 +235,16 @@ final class EventLog: Sendable {
                         }
                     }
                     completion(failure)
+                case .close(let completion):
+                    flush()
+                    state.withLock { state in
+                        _ = Foundation.close(state.descriptor)
+                        _ = Foundation.close(state.lock)
+                        (state.descriptor, state.lock) = (-1, -1)
+                    }
+                    descriptor = -1
+                    failure = failure ?? EventHubError(.storage, "\(path) is closed", context: path)
+                    completion(nil)
                 }
             }
             flush()
@@ -240,14 +261,14 @@ final class EventLog: Sendable {
             guard fsync(descriptor) == 0 else { throw Self.storageError("cannot sync", temporary) }
             guard rename(temporary, path) == 0 else { throw Self.storageError("cannot rename over", path) }
         } catch {
-            close(descriptor)
+            Foundation.close(descriptor)
             unlink(temporary)
             throw error
         }
         let directoryDescriptor = Foundation.open(directory.path, O_RDONLY | O_CLOEXEC)
-        defer { if directoryDescriptor >= 0 { close(directoryDescriptor) } }
+        defer { if directoryDescriptor >= 0 { Foundation.close(directoryDescriptor) } }
         guard directoryDescriptor >= 0, fsync(directoryDescriptor) == 0 else {
-            close(descriptor)
+            Foundation.close(descriptor)
             throw Self.storageError("cannot sync the directory", directory.path)
         }
         return descriptor
