@@ -132,8 +132,9 @@ import Testing
                 process.executableURL = writer
                 process.arguments = [directory.path]
                 let output = Pipe()
+                let errors = Pipe()
                 process.standardOutput = output
-                process.standardError = FileHandle.nullDevice
+                process.standardError = errors
                 try process.run()
                 let deadline = ProcessDeadline(process, after: .seconds(60))
                 let collected = Mutex(Data())
@@ -145,7 +146,9 @@ import Testing
                 reader.start()
                 // The random moment counts from the first acknowledgement, however slowly the child started.
                 let started = ContinuousClock.now
-                while collected.withLock({ $0.isEmpty }) && ContinuousClock.now - started < .seconds(30) {
+                while collected.withLock({ $0.isEmpty }) && process.isRunning
+                    && ContinuousClock.now - started < .seconds(60)
+                {
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
@@ -157,7 +160,8 @@ import Testing
                 // Only whole lines count: the last one may have been cut by the kill.
                 let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
                 let ids = lines.compactMap { $0.hasPrefix("ok ") ? String($0.dropFirst(3)) : nil }
-                #expect(!ids.isEmpty, "round \(round) acknowledged nothing")
+                let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                #expect(!ids.isEmpty, "round \(round) acknowledged nothing; the writer said: \(complaint)")
                 acknowledged.formUnion(ids)
                 let (_, records) = try EventLog.open(directory: directory)
                 var stored: Set<String> = []
