@@ -259,7 +259,7 @@ import Testing
                 if settled == 40 { break }
             }
         }
-        let (_, records) = try EventLog.open(directory: directory)
+        let records = try await EventLog.records(in: directory)
         // 40 accepted and 40 settled records, less every compaction: far fewer remain.
         #expect(records.count < 40)
         let state = DeliveryMachine(queues: [QueueSettings(name: "jobs", retries: 2)], records: records)

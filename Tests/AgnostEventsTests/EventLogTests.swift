@@ -5,6 +5,30 @@ import Testing
 
 @testable import AgnostEvents
 
+extension EventLog {
+    /// Opens the log in `directory`, runs `body` with it and its records, then closes it, so that the lock is free
+    /// for the next open at once (a log only dropped lets go of it whenever its last reference does).
+    static func withOpened<T>(
+        directory: URL,
+        _ body: (EventLog, [EventRecord]) async throws -> T
+    ) async throws -> T {
+        let (log, records) = try open(directory: directory)
+        do {
+            let result = try await body(log, records)
+            await log.close()
+            return result
+        } catch {
+            await log.close()
+            throw error
+        }
+    }
+
+    /// The records of the log in `directory`, which is closed again.
+    static func records(in directory: URL) async throws -> [EventRecord] {
+        try await withOpened(directory: directory) { _, records in records }
+    }
+}
+
 @Suite struct EventLogTests {
     /// A fresh directory, removed after `body`.
     func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
@@ -32,23 +56,21 @@ import Testing
     @Test func recordsSurviveReopening() async throws {
         try await withDirectory { directory in
             let written = (1...50).map { record(UInt64($0)) } + [.acknowledged(sequence: 3)]
-            do {
-                let (log, records) = try EventLog.open(directory: directory)
+            try await EventLog.withOpened(directory: directory) { log, records in
                 #expect(records.isEmpty)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for record in written { group.addTask { try await log.append([record]) } }
                     try await group.waitForAll()
                 }
             }
-            let (_, records) = try EventLog.open(directory: directory)
+            let records = try await EventLog.records(in: directory)
             #expect(Set(records) == Set(written))
         }
     }
 
     @Test func aTornTailIsCutOnOpen() async throws {
         try await withDirectory { directory in
-            do {
-                let (log, _) = try EventLog.open(directory: directory)
+            try await EventLog.withOpened(directory: directory) { log, _ in
                 try await log.append([record(1), record(2)])
             }
             let whole = try Data(contentsOf: logFile(directory))
@@ -56,7 +78,7 @@ import Testing
             // Every cut inside the third frame, header and payload, loses it and nothing before it.
             for cut in [1, 4, 7, 8, third.count / 2, third.count - 1] {
                 try (whole + third.prefix(cut)).write(to: logFile(directory))
-                let (_, records) = try EventLog.open(directory: directory)
+                let records = try await EventLog.records(in: directory)
                 #expect(records == [record(1), record(2)], "cut after \(cut) bytes")
                 #expect(try Data(contentsOf: logFile(directory)) == whole, "cut after \(cut) bytes")
             }
@@ -65,8 +87,7 @@ import Testing
 
     @Test func aGarbageOrCorruptTailIsCutAndAppendsContinueAfterIt() async throws {
         try await withDirectory { directory in
-            do {
-                let (log, _) = try EventLog.open(directory: directory)
+            try await EventLog.withOpened(directory: directory) { log, _ in
                 try await log.append([record(1)])
             }
             let whole = try Data(contentsOf: logFile(directory))
@@ -74,12 +95,11 @@ import Testing
             flipped[flipped.count - 3] ^= 0x40
             for tail in [Data(repeating: 0, count: 300), Data((0..<97).map { UInt8($0 * 37 % 256) }), Data(flipped)] {
                 try (whole + tail).write(to: logFile(directory))
-                do {
-                    let (log, records) = try EventLog.open(directory: directory)
+                try await EventLog.withOpened(directory: directory) { log, records in
                     #expect(records == [record(1)])
                     try await log.append([record(5)])
                 }
-                let (_, reopened) = try EventLog.open(directory: directory)
+                let reopened = try await EventLog.records(in: directory)
                 #expect(reopened == [record(1), record(5)])
                 try whole.write(to: logFile(directory))
             }
@@ -90,19 +110,17 @@ import Testing
         try await withDirectory { directory in
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data("AGN".utf8).write(to: logFile(directory))
-            do {
-                let (log, records) = try EventLog.open(directory: directory)
+            try await EventLog.withOpened(directory: directory) { log, records in
                 #expect(records.isEmpty)
                 try await log.append([record(1)])
             }
-            #expect(try EventLog.open(directory: directory).records == [record(1)])
+            #expect(try await EventLog.records(in: directory) == [record(1)])
         }
     }
 
     @Test func compactionKeepsJustTheGivenRecordsAndLaterAppends() async throws {
         try await withDirectory { directory in
-            do {
-                let (log, _) = try EventLog.open(directory: directory)
+            try await EventLog.withOpened(directory: directory) { log, _ in
                 try await log.append((1...200).map { record(UInt64($0), bodySize: 1000) })
                 let before = try FileManager.default.attributesOfItem(atPath: log.path)[.size] as! Int
                 let failure: EventHubError? = await withCheckedContinuation { continuation in
@@ -114,7 +132,7 @@ import Testing
                 let after = try FileManager.default.attributesOfItem(atPath: log.path)[.size] as! Int
                 #expect(after < before / 50)
             }
-            let (_, records) = try EventLog.open(directory: directory)
+            let records = try await EventLog.records(in: directory)
             #expect(records == [record(7), record(300), record(301)])
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
             #expect(leftovers == [EventLog.lockFileName, EventLog.fileName])
@@ -163,7 +181,7 @@ import Testing
                 let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 #expect(!ids.isEmpty, "round \(round) acknowledged nothing; the writer said: \(complaint)")
                 acknowledged.formUnion(ids)
-                let (_, records) = try EventLog.open(directory: directory)
+                let records = try await EventLog.records(in: directory)
                 var stored: Set<String> = []
                 for case .accepted(_, let message, _, _) in records { stored.insert(message.id) }
                 let lost = acknowledged.subtracting(stored)

@@ -35,20 +35,7 @@ if arguments.count > 2 && arguments[1] == "hub" {
 }
 
 let directory = URL(fileURLWithPath: arguments[1])
-/// The log, once the writer killed before this one has let go of its lock; the kernel drops it as that process is
-/// reaped, which a loaded machine may not have finished when this one starts.
-func openLog() throws -> (log: EventLog, records: [EventRecord]) {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while true {
-        let attempt = Result { () throws(EventHubError) in try EventLog.open(directory: directory) }
-        if case .failure(let error) = attempt, error.code == .locked, ContinuousClock.now < deadline {
-            usleep(20_000)
-            continue
-        }
-        return try attempt.get()
-    }
-}
-let (log, records) = try openLog()
+let (log, records) = try EventLog.open(directory: directory)
 let first =
     records.reduce(0) { highest, record in
         guard case .accepted(let sequence, _, _, _) = record else { return highest }
