@@ -165,14 +165,10 @@ public actor EventHub {
         let (log, records) = try EventLog.open(directory: configuration.stateDirectory)
         self.log = log
         recordsInLog = records.count
-        let settings = manifest.queues.map {
-            QueueSettings(
-                plan: $0,
-                concurrency: configuration.limits.concurrency,
-                backoff: configuration.limits.backoff
-            )
-        }
-        machine = DeliveryMachine(queues: settings, records: records)
+        machine = DeliveryMachine(
+            queues: QueueSettings.all(in: manifest, limits: configuration.limits),
+            records: records
+        )
         (events, eventContinuation) = AsyncStream.makeStream(
             of: HubEvent.self,
             bufferingPolicy: .bufferingNewest(10_000)

@@ -203,16 +203,20 @@ public struct HubClient: Sendable {
 /// on that state directory delivers what was replayed.
 ///
 /// ```swift
-/// let letters = try StoredDeadLetters.list(manifest: manifest, stateDirectory: directory)
+/// let letters = try await StoredDeadLetters.list(manifest: manifest, stateDirectory: directory)
 /// let replayed = try await StoredDeadLetters.replay(nil, manifest: manifest, stateDirectory: directory)
 /// ```
 public enum StoredDeadLetters {
     /// The dead letters kept in `stateDirectory`, oldest first.
     ///
     /// - Throws: ``EventHubError`` with `locked` while a hub holds the directory.
-    public static func list(manifest: BundleManifest, stateDirectory: URL) throws(EventHubError) -> [DeadLetter] {
-        let (_, machine) = try open(manifest: manifest, stateDirectory: stateDirectory)
-        return machine.deadLetters.values.sorted { $0.sequence < $1.sequence }
+    public static func list(
+        manifest: BundleManifest,
+        stateDirectory: URL
+    ) async throws(EventHubError) -> [DeadLetter] {
+        try await withOpenedLog(manifest: manifest, stateDirectory: stateDirectory) { _, machine in
+            machine.deadLetters.values.sorted { $0.sequence < $1.sequence }
+        }
     }
 
     /// Queues dead letter `sequence` (every one when nil) as a first attempt, on disk, and returns how many were.
@@ -221,28 +225,37 @@ public enum StoredDeadLetters {
         manifest: BundleManifest,
         stateDirectory: URL
     ) async throws(EventHubError) -> Int {
-        var (log, machine) = try open(manifest: manifest, stateDirectory: stateDirectory)
-        let sequences = sequence.map { [$0] } ?? machine.deadLetters.keys.sorted()
-        var records: [EventRecord] = []
-        for sequence in sequences {
-            guard let record = machine.replay(sequence, at: Date()) else {
-                throw EventHubError(.notFound, "no dead letter \(sequence)", context: String(sequence))
+        try await withOpenedLog(manifest: manifest, stateDirectory: stateDirectory) {
+            (log, machine) async throws(EventHubError) in
+            let sequences = sequence.map { [$0] } ?? machine.deadLetters.keys.sorted()
+            var records: [EventRecord] = []
+            for sequence in sequences {
+                guard let record = machine.replay(sequence, at: Date()) else {
+                    throw EventHubError(.notFound, "no dead letter \(sequence)", context: String(sequence))
+                }
+                records.append(record)
             }
-            records.append(record)
+            if !records.isEmpty { try await log.append(records) }
+            return records.count
         }
-        if !records.isEmpty { try await log.append(records) }
-        return records.count
     }
 
-    private static func open(
+    /// Runs `body` on the directory's log and the state its records fold into, and closes the log after it
+    /// whatever `body` did: a log left to its last reference would keep the lock from the next open.
+    private static func withOpenedLog<Result>(
         manifest: BundleManifest,
-        stateDirectory: URL
-    ) throws(EventHubError) -> (EventLog, DeliveryMachine) {
+        stateDirectory: URL,
+        _ body: (EventLog, inout DeliveryMachine) async throws(EventHubError) -> Result
+    ) async throws(EventHubError) -> Result {
         let (log, records) = try EventLog.open(directory: stateDirectory)
-        let limits = EventHubLimits()
-        let settings = manifest.queues.map {
-            QueueSettings(plan: $0, concurrency: limits.concurrency, backoff: limits.backoff)
+        var machine = DeliveryMachine(queues: QueueSettings.all(in: manifest), records: records)
+        let result: Swift.Result<Result, EventHubError>
+        do {
+            result = .success(try await body(log, &machine))
+        } catch {
+            result = .failure(error)
         }
-        return (log, DeliveryMachine(queues: settings, records: records))
+        await log.close()
+        return try result.get()
     }
 }

@@ -51,6 +51,11 @@ struct QueueSettings: Sendable, Hashable {
             deadLetter: plan.deadLetter
         )
     }
+
+    /// The settings of every queue `manifest` plans, under the hub's `limits`.
+    static func all(in manifest: BundleManifest, limits: EventHubLimits = EventHubLimits()) -> [QueueSettings] {
+        manifest.queues.map { QueueSettings(plan: $0, concurrency: limits.concurrency, backoff: limits.backoff) }
+    }
 }
 
 /// Exponential backoff between delivery attempts, as Knative's `backoffPolicy: exponential`: `base × 2^(n-1)` after

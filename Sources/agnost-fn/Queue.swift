@@ -72,7 +72,7 @@ struct Queue: AsyncParsableCommand {
                         )
                         Console.status("queued \(count) dead letter(s) again; the next 'agnost-fn run' delivers them")
                     } else {
-                        try show(try StoredDeadLetters.list(manifest: manifest, stateDirectory: directory))
+                        try show(try await StoredDeadLetters.list(manifest: manifest, stateDirectory: directory))
                     }
                 }
             } catch let error as EventHubError {

@@ -134,10 +134,10 @@ import Testing
             for _ in 0..<200 where await hub.deadLetters().isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         }
         let manifest = EventHubTests.manifest()
-        let letters = try StoredDeadLetters.list(manifest: manifest, stateDirectory: directory)
+        let letters = try await StoredDeadLetters.list(manifest: manifest, stateDirectory: directory)
         #expect(letters.map(\.lastFailure) == [.status(422)])
         #expect(try await StoredDeadLetters.replay(nil, manifest: manifest, stateDirectory: directory) == 1)
-        #expect(try StoredDeadLetters.list(manifest: manifest, stateDirectory: directory).isEmpty)
+        #expect(try await StoredDeadLetters.list(manifest: manifest, stateDirectory: directory).isEmpty)
         try await hubs.withHub(server: receiver.url, directory: directory) { _ in
             let received = await receiver.waitFor(2)
             #expect(received.count == 2)
