@@ -3,7 +3,8 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The hub's append-only log of ``EventRecord``s in one file, synced before any append is reported done.
+/// The hub's append-only log of ``EventRecord``s in one file: an append is reported done once it is written and,
+/// unless it holds only acknowledgements, synced.
 ///
 /// File format: the 8 bytes `AGNEVLG1`, then frames of a little-endian UInt32 payload length, a little-endian
 /// UInt32 CRC-32 of the payload, and the payload, one JSON-encoded record. Opening reads frames up to the first
@@ -11,7 +12,10 @@ import Synchronization
 /// truncates the file there.
 ///
 /// Appends are group-committed: they queue up while a write is running, and the next write takes every queued
-/// frame with one `fdatasync`, so many concurrent senders share a sync.
+/// frame with one `fdatasync`, so many concurrent senders share a sync. A batch of acknowledgements alone is written
+/// but not synced (the next sync, or the close, takes it along): a process killed keeps what it wrote, and one lost
+/// to a power cut only redelivers a message that was handled, which at-least-once delivery allows; syncing it would
+/// make the senders waiting behind it wait for a second sync.
 final class EventLog: Sendable {
     static let fileName = "events.log"
     static let lockFileName = "events.lock"
@@ -36,6 +40,7 @@ final class EventLog: Sendable {
         var writing = false
         /// Once a write failed, the file's tail is unknown: every later operation fails too.
         var failure: EventHubError?
+        var syncs = 0
     }
 
     let directory: URL
@@ -55,6 +60,9 @@ final class EventLog: Sendable {
             if state.lock >= 0 { _ = Foundation.close(state.lock) }
         }
     }
+
+    /// How many times appends were synced to disk.
+    var syncs: Int { state.withLock { $0.syncs } }
 
     /// Waits for every operation queued before, then closes the file and releases its lock, so that another log
     /// may open the directory at once, whoever still holds this one; operations after it fail.
@@ -202,25 +210,31 @@ final class EventLog: Sendable {
             var descriptor = startDescriptor
             var failure = startFailure
             var batch: [UInt8] = []
+            var batchMustBeSynced = false
             var waiting: [Completion] = []
             func flush() {
                 guard !waiting.isEmpty else { return }
                 if failure == nil {
                     do throws(EventHubError) {
                         try Self.writeAll(batch, to: descriptor, path: path)
-                        guard Self.syncData(descriptor) else { throw Self.storageError("cannot sync", path) }
+                        if batchMustBeSynced {
+                            guard Self.syncData(descriptor) else { throw Self.storageError("cannot sync", path) }
+                            state.withLock { $0.syncs += 1 }
+                        }
                     } catch {
                         failure = error
                     }
                 }
                 for completion in waiting { completion(failure) }
                 batch = []
+                batchMustBeSynced = false
                 waiting = []
             }
             for operation in operations {
                 switch operation {
                 case .append(let records, let completion):
                     batch.append(contentsOf: Self.encode(records))
+                    batchMustBeSynced = batchMustBeSynced || records.contains(where: \.mustBeSynced)
                     waiting.append(completion)
                 case .replace(let records, let completion):
                     flush()
@@ -237,6 +251,8 @@ final class EventLog: Sendable {
                     completion(failure)
                 case .close(let completion):
                     flush()
+                    // Acknowledgements written unsynced: a log closed cleanly leaves nothing to redeliver.
+                    if failure == nil, descriptor >= 0 { _ = Self.syncData(descriptor) }
                     state.withLock { state in
                         _ = Foundation.close(state.descriptor)
                         _ = Foundation.close(state.lock)

@@ -13,4 +13,12 @@ enum EventRecord: Sendable, Hashable, Codable {
     case deadLettered(sequence: UInt64, attempts: Int, failure: DeliveryFailure, at: Date, movedTo: UInt64?)
     /// A dead letter kept aside was sent again, as attempt 1 due at `dueAt`.
     case replayed(sequence: UInt64, dueAt: Date)
+
+    /// Whether an append of this record is reported done only once it is on disk. An acknowledgement lost to a power
+    /// cut redelivers a message that was handled, as at-least-once delivery allows; any other lost record would
+    /// lose a message, or its retry count or dead letter.
+    var mustBeSynced: Bool {
+        if case .acknowledged = self { return false }
+        return true
+    }
 }

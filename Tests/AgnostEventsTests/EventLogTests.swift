@@ -106,6 +106,23 @@ extension EventLog {
         }
     }
 
+    /// Acknowledgements alone are written at once and synced with the next append that needs it, which finds them.
+    @Test func acknowledgementsAloneAreWrittenWithoutASync() async throws {
+        try await withDirectory { directory in
+            try await EventLog.withOpened(directory: directory) { log, _ in
+                try await log.append([record(1)])
+                let afterAccepting = log.syncs
+                #expect(afterAccepting == 1)
+                try await log.append([.acknowledged(sequence: 1)])
+                #expect(log.syncs == afterAccepting)
+                let written = EventLog.decode(Array(try Data(contentsOf: logFile(directory)))).records
+                #expect(written == [record(1), .acknowledged(sequence: 1)])
+                try await log.append([.acknowledged(sequence: 1), record(2)])
+                #expect(log.syncs == afterAccepting + 1)
+            }
+        }
+    }
+
     @Test func aHeaderTornWhileFirstWrittenStartsEmpty() async throws {
         try await withDirectory { directory in
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
