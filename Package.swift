@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "AgnostSpec",
             dependencies: [
@@ -82,6 +83,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "AgnostPlatform", dependencies: ["CSQLite"]),
         .executableTarget(
             name: "agnost-fn",
             dependencies: [
@@ -152,6 +154,9 @@ let package = Package(
             dependencies: ["AgnostEvents", .product(name: "AgnostBundle", package: "runtime")],
             path: "Tests/EventsFixture"
         ),
+        .testTarget(name: "AgnostPlatformTests", dependencies: ["AgnostPlatform", "AgnostTestSupport"]),
+        // Writes platform records concurrently until killed, for the durability test that kills it.
+        .executableTarget(name: "StoreFixture", dependencies: ["AgnostPlatform"], path: "Tests/StoreFixture"),
         .testTarget(
             name: "AgnostEndToEndTests",
             dependencies: ["AgnostHTTP", "AgnostTestSupport"],
