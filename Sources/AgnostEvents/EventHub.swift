@@ -260,7 +260,7 @@ public actor EventHub {
     private func store(_ request: IngressRequest, waitForOutcome: Bool) async -> (status: Int, body: String) {
         if let storageFailure { return (503, Self.json(["error": storageFailure.message])) }
         guard !stopping, let record = machine.accept(request.message, notBefore: request.notBefore, at: now()),
-            case .accepted(let sequence, _, _, _) = record
+            case .accepted(let sequence, _, _, let dueAt) = record
         else {
             return (503, Self.json(["error": "the hub is stopping"]))
         }
@@ -271,7 +271,7 @@ public actor EventHub {
             firstDeliveries[sequence] = nil
             return (503, Self.json(["error": error.message]))
         }
-        eventContinuation.yield(.accepted(queue: request.message.queue, id: request.message.id))
+        eventContinuation.yield(.accepted(queue: request.message.queue, id: request.message.id, dueAt: dueAt))
         guard waitForOutcome else {
             pump()
             return (202, "")

@@ -6,10 +6,11 @@ import Synchronization
 /// The hub's append-only log of ``EventRecord``s in one file: an append is reported done once it is written and,
 /// unless it holds only acknowledgements, synced.
 ///
-/// File format: the 8 bytes `AGNEVLG1`, then frames of a little-endian UInt32 payload length, a little-endian
-/// UInt32 CRC-32 of the payload, and the payload, one JSON-encoded record. Opening reads frames up to the first
-/// one that is cut short, fails its checksum or does not decode (the tail a `kill -9` or a power cut tore) and
-/// truncates the file there.
+/// File format: the 8 bytes `AGNEVLG2`, then frames of a little-endian UInt32 payload length, a little-endian
+/// UInt32 CRC-32 of the payload, and the payload, one record in its binary form (see `EventRecordCoding.swift`).
+/// Opening reads frames up to the first one that is cut short, fails its checksum or does not decode (the tail a
+/// `kill -9` or a power cut tore) and truncates the file there. A log of the first format, `AGNEVLG1`, whose
+/// payloads are JSON, is read and rewritten in the second.
 ///
 /// Appends are group-committed: they queue up while a write is running, and the next write takes every queued
 /// frame with one `fdatasync`, so many concurrent senders share a sync. A batch of acknowledgements alone is written
@@ -19,7 +20,9 @@ import Synchronization
 final class EventLog: Sendable {
     static let fileName = "events.log"
     static let lockFileName = "events.lock"
-    static let magic = Array("AGNEVLG1".utf8)
+    static let magic = Array("AGNEVLG2".utf8)
+    /// The header of logs whose records are JSON, written before the binary form.
+    static let jsonMagic = Array("AGNEVLG1".utf8)
 
     typealias Completion = @Sendable (EventHubError?) -> Void
 
@@ -112,6 +115,13 @@ final class EventLog: Sendable {
             throw EventHubError(.storage, "cannot read \(path): \(error.localizedDescription)", context: path)
         }
         let (records, validLength) = decode(contents)
+        if contents.starts(with: jsonMagic) {
+            // Rewritten whole, as a compaction is: a crash midway leaves the old file, which is read the same way.
+            let replacement = try log.replaceFile(with: magic + encode(records))
+            Foundation.close(descriptor)
+            log.state.withLock { $0.descriptor = replacement }
+            return (log, records)
+        }
         if validLength < magic.count {
             // Only a new file, or one torn while its header was written, starts afresh: anything else may be
             // someone's messages (or not a log at all), and emptying it would lose them.
@@ -135,8 +145,15 @@ final class EventLog: Sendable {
 
     /// The records of a log file's bytes and how many bytes hold whole, valid frames; 0 when the header is wrong.
     static func decode(_ contents: [UInt8]) -> (records: [EventRecord], validLength: Int) {
-        guard contents.starts(with: magic) else { return ([], 0) }
-        let decoder = JSONDecoder()
+        let decodePayload: (ArraySlice<UInt8>) -> EventRecord?
+        if contents.starts(with: magic) {
+            decodePayload = { EventRecord(binary: $0) }
+        } else if contents.starts(with: jsonMagic) {
+            let decoder = JSONDecoder()
+            decodePayload = { try? decoder.decode(EventRecord.self, from: Data($0)) }
+        } else {
+            return ([], 0)
+        }
         var records: [EventRecord] = []
         var offset = magic.count
         while contents.count - offset >= 8 {
@@ -145,8 +162,7 @@ final class EventLog: Sendable {
             let start = offset + 8
             guard length <= contents.count - start else { break }
             let payload = contents[start..<start + length]
-            guard crc(payload) == checksum, let record = try? decoder.decode(EventRecord.self, from: Data(payload))
-            else { break }
+            guard crc(payload) == checksum, let record = decodePayload(payload) else { break }
             records.append(record)
             offset = start + length
         }
@@ -155,14 +171,15 @@ final class EventLog: Sendable {
 
     /// The frames of `records`, ready to append.
     static func encode(_ records: [EventRecord]) -> [UInt8] {
-        let encoder = JSONEncoder()
         var bytes: [UInt8] = []
         for record in records {
-            // Encoding these plain value types cannot fail.
-            let payload = Array(try! encoder.encode(record))
-            appendUInt32(UInt32(payload.count), to: &bytes)
-            appendUInt32(crc(payload[...]), to: &bytes)
-            bytes.append(contentsOf: payload)
+            // The payload goes straight after room for its length and checksum, which are filled in after it.
+            let frame = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: 8))
+            record.encode(into: &bytes)
+            let payload = bytes[(frame + 8)...]
+            setUInt32(UInt32(payload.count), in: &bytes, at: frame)
+            setUInt32(crc(payload), in: &bytes, at: frame + 4)
         }
         return bytes
     }
@@ -326,7 +343,7 @@ final class EventLog: Sendable {
         EventHubError(.storage, "\(what) \(path): \(String(cString: strerror(errno)))", context: path)
     }
 
-    private static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBufferPointer { buffer in
             UInt32(crc32(0, buffer.baseAddress, uInt(buffer.count)))
         }
@@ -336,7 +353,7 @@ final class EventLog: Sendable {
         (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) }
     }
 
-    private static func appendUInt32(_ value: UInt32, to bytes: inout [UInt8]) {
-        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+    private static func setUInt32(_ value: UInt32, in bytes: inout [UInt8], at offset: Int) {
+        for index in 0..<4 { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
     }
 }

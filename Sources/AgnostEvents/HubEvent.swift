@@ -10,8 +10,8 @@ import Foundation
 /// }
 /// ```
 public enum HubEvent: Sendable, Hashable {
-    /// A message was stored and will be delivered.
-    case accepted(queue: String, id: String)
+    /// A message was stored and will be delivered once `dueAt` has come.
+    case accepted(queue: String, id: String, dueAt: Date)
     /// The server acknowledged delivery `attempt` of a message.
     case delivered(queue: String, id: String, status: Int, duration: Duration, attempt: Int)
     /// Delivery `attempt` failed; the next one starts at `at`.

@@ -31,9 +31,10 @@ struct IngressRequest: Sendable {
         var contentType: String?
         var data = body
         let mediaType = headers.first { $0.name.lowercased() == "content-type" }?.value
-        if let mediaType, Self.essence(of: mediaType) == "application/cloudevents+json" {
+        let essence = mediaType.map(Self.essence(of:))
+        if essence == "application/cloudevents+json" {
             (attributes, contentType, data) = try Self.structured(body)
-        } else if let mediaType, Self.essence(of: mediaType) == "application/cloudevents-batch+json" {
+        } else if essence == "application/cloudevents-batch+json" {
             throw Rejection(status: 400, reason: "batched events are not accepted; send one event per request")
         } else {
             for (name, value) in headers {
@@ -49,7 +50,7 @@ struct IngressRequest: Sendable {
         guard attributes["specversion"] == "1.0" else {
             throw Rejection(status: 400, reason: "specversion '\(attributes["specversion"]!)' is not 1.0")
         }
-        if let invalid = attributes.keys.sorted().first(where: { !Self.isValidName($0) }) {
+        if let invalid = attributes.keys.filter({ !Self.isValidName($0) }).min() {
             throw Rejection(
                 status: 400,
                 reason: "attribute name '\(invalid)' must be lowercase letters and digits (CloudEvents 1.0)"
@@ -135,8 +136,10 @@ struct IngressRequest: Sendable {
 
     /// The media type without parameters, lowercased: `application/json` of `Application/JSON; charset=utf-8`.
     static func essence(of mediaType: String) -> String {
-        mediaType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) }?
-            .lowercased() ?? ""
+        let type = mediaType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        let trimmed = type.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
+        return String(decoding: trimmed, as: UTF8.self).lowercased()
     }
 
     private static func isValidName(_ name: String) -> Bool {

@@ -50,8 +50,7 @@ final class IngressServer: Sendable {
         router.post("/", use: handler)
         router.post("**", use: handler)
         router.get("**", use: handler)
-        var logger = Logger(label: "agnost.events.ingress")
-        logger.logLevel = .warning
+        let logger = Logger(label: "agnost.events.ingress") { _ in WarningLogHandler() }
         let (bound, boundContinuation) = AsyncStream.makeStream(of: Int?.self)
         let application = Application(
             router: router,
@@ -109,4 +108,22 @@ final class IngressServer: Sendable {
 private struct Running: Sendable {
     var task: Task<Void, Never>
     var group: ServiceGroup
+}
+
+/// Writes the ingress server's warnings and errors to standard error. Unlike swift-log's stream handler, it does
+/// nothing with metadata until a message is written, since the server sets a request id on every request's logger.
+private struct WarningLogHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let shown = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }
+            .map { " \($0.key)=\($0.value)" }.joined()
+        FileHandle.standardError.write(Data("event hub ingress: \(event.level): \(event.message)\(shown)\n".utf8))
+    }
 }

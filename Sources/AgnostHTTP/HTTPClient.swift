@@ -612,26 +612,27 @@ private final class ResponseAccumulator {
 
     /// Takes one header line as libcurl delivers it: the status line, a field, or the empty line ending the block.
     func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self)
-        let content = line.trimmingHTTPWhitespace()
+        // Read as bytes, not Characters: every delimiter is ASCII, and this runs for each line of each response.
+        let content = bytes[...].trimmingHTTPWhitespace()
         if content.isEmpty {
             // The blank line that ends a header block; an interim 1xx response is followed by another.
             headersComplete = !(100..<200).contains(status)
-        } else if line.hasPrefix("HTTP/") {
+        } else if bytes.starts(with: "HTTP/".utf8) {
             headersComplete = false
             // Every response, interim 1xx ones included, starts with a status line, and only the last one counts.
-            let parts = content.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            httpVersion = String(parts[0])
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-            reason = parts.count > 2 ? String(parts[2].trimmingHTTPWhitespace()) : ""
+            let parts = content.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
+            httpVersion = String(decoding: parts[0], as: UTF8.self)
+            status = parts.count > 1 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0
+            reason = parts.count > 2 ? String(decoding: parts[2].trimmingHTTPWhitespace(), as: UTF8.self) : ""
             headers = []
-        } else if line.first == " " || line.first == "\t", let folded = headers.popLast() {
+        } else if bytes.first == UInt8(ascii: " ") || bytes.first == UInt8(ascii: "\t"), let folded = headers.popLast()
+        {
             // An obsolete folded line continues the value of the field before it.
-            headers.append((folded.name, folded.value + " " + content))
-        } else if let colon = content.firstIndex(of: ":") {
+            headers.append((folded.name, folded.value + " " + String(decoding: content, as: UTF8.self)))
+        } else if let colon = content.firstIndex(of: UInt8(ascii: ":")) {
             let name = content[..<colon].trimmingHTTPWhitespace()
             let value = content[content.index(after: colon)...].trimmingHTTPWhitespace()
-            headers.append((String(name), String(value)))
+            headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
     }
 }
@@ -660,9 +661,11 @@ private func receiveHeader(
     return bytes.count
 }
 
-extension StringProtocol {
-    fileprivate func trimmingHTTPWhitespace() -> SubSequence {
-        let isWhitespace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r\n" || $0 == "\r" || $0 == "\n" }
+extension Slice<UnsafeRawBufferPointer> {
+    fileprivate func trimmingHTTPWhitespace() -> Self {
+        let isWhitespace: (UInt8) -> Bool = {
+            $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n")
+        }
         guard let first = firstIndex(where: { !isWhitespace($0) }) else { return self[endIndex...] }
         let last = lastIndex(where: { !isWhitespace($0) })!
         return self[first...last]

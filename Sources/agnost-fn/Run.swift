@@ -97,8 +97,12 @@ enum LocalRunConsole {
 
     private static func showHub(_ event: HubEvent) {
         switch event {
-        case .accepted(let queue, let id):
-            Console.status("queue \(queue): message \(id) accepted")
+        case .accepted(let queue, let id, let dueAt):
+            // A message due now is shown once handled; one held back is shown now, or it would seem lost.
+            let wait = dueAt.timeIntervalSinceNow
+            if wait >= 1 {
+                Console.status("queue \(queue): message \(id) accepted, due in " + String(format: "%.1fs", wait))
+            }
         case .delivered(let queue, let id, let status, let duration, let attempt):
             Console.status(
                 "queue \(queue): message \(id) handled, \(status) in \(Console.format(duration)) (attempt \(attempt))"

@@ -123,6 +123,30 @@ extension EventLog {
         }
     }
 
+    /// A log written before records were binary, its payloads JSON, is read whole and rewritten in the binary form.
+    @Test func aLogOfJSONRecordsIsReadAndRewrittenAsBinary() async throws {
+        try await withDirectory { directory in
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let written = EventRecordCodingTests.records
+            var contents = EventLog.jsonMagic
+            for record in written {
+                let payload = Array(try JSONEncoder().encode(record))
+                for value in [UInt32(payload.count), EventLog.crc(payload[...])] {
+                    contents += (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+                }
+                contents += payload
+            }
+            try Data(contents).write(to: logFile(directory))
+            try await EventLog.withOpened(directory: directory) { log, records in
+                #expect(records == written)
+                try await log.append([record(50)])
+            }
+            let rewritten = Array(try Data(contentsOf: logFile(directory)))
+            #expect(rewritten.starts(with: EventLog.magic))
+            #expect(EventLog.decode(rewritten).records == written + [record(50)])
+        }
+    }
+
     @Test func aHeaderTornWhileFirstWrittenStartsEmpty() async throws {
         try await withDirectory { directory in
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
