@@ -83,7 +83,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "AgnostPlatform", dependencies: ["CSQLite"]),
+        .target(
+            name: "AgnostPlatform",
+            dependencies: ["AgnostSpec", "CSQLite", "COpenSSL", .product(name: "AgnostDigest", package: "runtime")]
+        ),
         .executableTarget(
             name: "agnost-fn",
             dependencies: [
@@ -154,7 +157,12 @@ let package = Package(
             dependencies: ["AgnostEvents", .product(name: "AgnostBundle", package: "runtime")],
             path: "Tests/EventsFixture"
         ),
-        .testTarget(name: "AgnostPlatformTests", dependencies: ["AgnostPlatform", "AgnostTestSupport"]),
+        .testTarget(
+            name: "AgnostPlatformTests",
+            dependencies: [
+                "AgnostPlatform", "AgnostSpec", "AgnostTestSupport", .product(name: "AgnostDigest", package: "runtime"),
+            ]
+        ),
         // Writes platform records concurrently until killed, for the durability test that kills it.
         .executableTarget(name: "StoreFixture", dependencies: ["AgnostPlatform"], path: "Tests/StoreFixture"),
         .testTarget(

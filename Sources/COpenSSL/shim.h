@@ -2,5 +2,6 @@
 #define COPENSSL_SHIM_H
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #endif

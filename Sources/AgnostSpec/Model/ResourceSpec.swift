@@ -3,7 +3,7 @@
 /// ```swift
 /// ResourceType.allCases.map(\.rawValue)  // ["mongodb", "postgres", "redis", "rabbitmq", "s3"]
 /// ```
-public enum ResourceType: String, CaseIterable, Sendable, Hashable {
+public enum ResourceType: String, CaseIterable, Sendable, Hashable, Codable {
     case mongodb, postgres, redis, rabbitmq, s3
 }
 

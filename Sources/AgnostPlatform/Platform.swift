@@ -1,0 +1,321 @@
+internal import AgnostDigest
+import AgnostSpec
+internal import COpenSSL
+import Foundation
+
+/// The control plane's operations over its store, with every check they need: the REST API is a thin layer over
+/// these, and says who may call which.
+///
+/// ```swift
+/// let platform = Platform(store: store, sealer: sealer)
+/// _ = try await platform.createApp(name: "todo", description: "Todos")
+/// let version = try await platform.uploadVersion(app: "todo", spec: yaml)
+/// ```
+public struct Platform: Sendable {
+    public let store: any PlatformStore
+    let sealer: SecretSealer
+    /// The wall clock, to the millisecond, which is what records keep.
+    let now: @Sendable () -> Date
+
+    public init(store: any PlatformStore, sealer: SecretSealer) {
+        self.init(store: store, sealer: sealer, now: { Date() })
+    }
+
+    init(store: any PlatformStore, sealer: SecretSealer, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.sealer = sealer
+        self.now = { Date(timeIntervalSince1970: (now().timeIntervalSince1970 * 1000).rounded(.down) / 1000) }
+    }
+
+    // MARK: Apps
+
+    public func createApp(name: String, description: String) async throws(PlatformError) -> Revisioned<App> {
+        try Self.checkName(name, of: "app")
+        let time = now()
+        return try await stored { () async throws(StoreError) in
+            try await store.create(App(name: name, description: description, createdAt: time, updatedAt: time))
+        }
+    }
+
+    public func app(_ name: String) async throws(PlatformError) -> Revisioned<App> {
+        try await existing(App.self, name: name, what: "app '\(name)'")
+    }
+
+    public func updateApp(
+        _ name: String,
+        description: String,
+        ifRevision revision: Int
+    ) async throws(PlatformError) -> Revisioned<App> {
+        var app = try await self.app(name).value
+        app.description = description
+        app.updatedAt = now()
+        return try await stored { () async throws(StoreError) in try await store.update(app, ifRevision: revision) }
+    }
+
+    /// Removes an app that has no versions, resources or deployments left.
+    public func deleteApp(_ name: String, ifRevision revision: Int?) async throws(PlatformError) {
+        _ = try await app(name)
+        for kind in [RecordKind.version, .resource, .deployment] {
+            let page = try await stored { () async throws(StoreError) in
+                try await store.list(kind, scope: name, after: nil, limit: 1)
+            }
+            if let first = page.records.first {
+                throw PlatformError(
+                    .conflict,
+                    "app '\(name)' still has \(first.key); remove its versions, resources and deployments first",
+                    context: name
+                )
+            }
+        }
+        try await stored { () async throws(StoreError) in
+            try await store.delete(RecordKey(.app, name: name), ifRevision: revision)
+        }
+    }
+
+    // MARK: Versions
+
+    /// Checks `spec`, an `agnost.yaml`, and stores it as the version it names of `app`.
+    ///
+    /// - Throws: ``PlatformError`` with `invalidSpec` and every diagnostic when it does not check, `invalidInput`
+    ///   when it names another app, `conflict` when the version exists.
+    public func uploadVersion(app: String, spec: String) async throws(PlatformError) -> Revisioned<AppVersion> {
+        _ = try await self.app(app)
+        let checked = try Self.check(spec)
+        guard checked.app == app else {
+            throw PlatformError(
+                .invalidInput,
+                "agnost.yaml is for app '\(checked.app)', not '\(app)'; upload it to that app, or change its 'app:'",
+                context: app
+            )
+        }
+        let time = now()
+        let version = AppVersion(
+            app: app,
+            name: checked.version,
+            spec: spec,
+            specDigest: SHA256.hash(spec.utf8).description,
+            createdAt: time,
+            updatedAt: time
+        )
+        return try await stored { () async throws(StoreError) in try await store.create(version) }
+    }
+
+    public func version(app: String, name: String) async throws(PlatformError) -> Revisioned<AppVersion> {
+        try await existing(AppVersion.self, scope: app, name: name, what: "version '\(name)' of app '\(app)'")
+    }
+
+    /// Links the resource name `declared` of a version's spec to resource `resource` (the app's own, or shared).
+    ///
+    /// - Throws: ``PlatformError`` with `invalidInput` when the spec declares no such name or the types differ,
+    ///   naming both.
+    public func link(
+        app: String,
+        version name: String,
+        declared: String,
+        to resource: String,
+        ifRevision revision: Int
+    ) async throws(PlatformError) -> Revisioned<AppVersion> {
+        var version = try await self.version(app: app, name: name).value
+        let spec = try Self.check(version.spec)
+        guard let declaration = spec.resources.first(where: { $0.name.value == declared }) else {
+            let names = spec.resources.map(\.name.value)
+            throw PlatformError(
+                .invalidInput,
+                "version '\(name)' of app '\(app)' declares no resource '\(declared)'; "
+                    + (names.isEmpty
+                        ? "its agnost.yaml declares none" : "it declares \(names.joined(separator: ", "))"),
+                context: declared
+            )
+        }
+        let target = try await self.resource(resource, visibleTo: app)
+        guard target.value.type == declaration.type else {
+            throw PlatformError(
+                .invalidInput,
+                "resource '\(declared)' of version '\(name)' is a \(declaration.type.rawValue), but resource "
+                    + "'\(resource)' is a \(target.value.type.rawValue); link a \(declaration.type.rawValue)",
+                context: declared
+            )
+        }
+        version.links[declared] = ResourceLink(resource: resource, app: target.value.app)
+        version.updatedAt = now()
+        let updated = version
+        return try await stored { () async throws(StoreError) in try await store.update(updated, ifRevision: revision) }
+    }
+
+    // MARK: Resources
+
+    /// What a caller gives to add a resource; the secrets are sealed before anything is stored.
+    public struct NewResource: Sendable {
+        public var name: String
+        /// The app it belongs to; nil to share it with every app.
+        public var app: String?
+        public var type: ResourceType
+        public var settings: ConnectionSettings
+        public var password: String?
+        public var uri: String?
+
+        public init(
+            name: String,
+            app: String?,
+            type: ResourceType,
+            settings: ConnectionSettings,
+            password: String? = nil,
+            uri: String? = nil
+        ) {
+            self.name = name
+            self.app = app
+            self.type = type
+            self.settings = settings
+            self.password = password
+            self.uri = uri
+        }
+    }
+
+    public func addResource(_ new: NewResource) async throws(PlatformError) -> Revisioned<Resource> {
+        try Self.checkName(new.name, of: "resource")
+        if let app = new.app { _ = try await self.app(app) }
+        guard new.uri != nil || new.settings.host != nil else {
+            throw PlatformError(
+                .invalidInput,
+                "resource '\(new.name)' needs a uri or a host to connect to",
+                context: new.name
+            )
+        }
+        if let port = new.settings.port, !(1...65_535).contains(port) {
+            throw PlatformError(.invalidInput, "port \(port) is not between 1 and 65535", context: new.name)
+        }
+        let key = RecordKey(.resource, scope: new.app ?? "", name: new.name)
+        let secrets = SealedSecrets(
+            password: try new.password.map { password throws(PlatformError) in
+                try sealer.seal(Array(password.utf8), for: key.description)
+            },
+            uri: try new.uri.map { uri throws(PlatformError) in try sealer.seal(Array(uri.utf8), for: key.description) }
+        )
+        let time = now()
+        let resource = Resource(
+            name: new.name,
+            app: new.app,
+            type: new.type,
+            settings: new.settings,
+            secrets: secrets,
+            createdAt: time,
+            updatedAt: time
+        )
+        return try await stored { () async throws(StoreError) in try await store.create(resource) }
+    }
+
+    /// The resource `name` that `app` may link: its own, else a shared one.
+    public func resource(_ name: String, visibleTo app: String?) async throws(PlatformError) -> Revisioned<Resource> {
+        for scope in [app, ""].compactMap({ $0 }) {
+            if let found = try await stored({ () async throws(StoreError) in
+                try await store.fetch(Resource.self, scope: scope, name: name)
+            }) {
+                return found
+            }
+        }
+        let place = app.map { "app '\($0)' or shared" } ?? "shared"
+        throw PlatformError(.notFound, "no resource '\(name)', \(place)", context: name)
+    }
+
+    /// The opened secrets of `resource`, for a deployment's Secret and nothing else.
+    func openSecrets(of resource: Resource) throws(PlatformError) -> (password: String?, uri: String?) {
+        let record = resource.key.description
+        let password = try resource.secrets.password.map { sealed throws(PlatformError) in
+            String(decoding: try sealer.open(sealed, for: record), as: UTF8.self)
+        }
+        let uri = try resource.secrets.uri.map { sealed throws(PlatformError) in
+            String(decoding: try sealer.open(sealed, for: record), as: UTF8.self)
+        }
+        return (password, uri)
+    }
+
+    // MARK: API keys
+
+    /// Creates an API key for a version's endpoints and returns it: the only time it is shown, as only its
+    /// SHA-256 is kept.
+    public func createKey(
+        app: String,
+        version: String,
+        name: String,
+        expiresAt: Date?
+    ) async throws(PlatformError) -> (key: String, record: Revisioned<APIKey>) {
+        _ = try await self.version(app: app, name: version)
+        try Self.checkName(name, of: "key")
+        let key = "ak_" + (try Self.randomToken(for: name))
+        let record = APIKey(
+            app: app,
+            version: version,
+            name: name,
+            hash: SHA256.hash(key.utf8).hexString,
+            createdAt: now(),
+            expiresAt: expiresAt
+        )
+        return (key, try await stored { () async throws(StoreError) in try await store.create(record) })
+    }
+
+    // MARK: Helpers
+
+    private func existing<Value: PlatformRecord>(
+        _ type: Value.Type,
+        scope: String = "",
+        name: String,
+        what: String
+    ) async throws(PlatformError) -> Revisioned<Value> {
+        let found = try await stored { () async throws(StoreError) in
+            try await store.fetch(Value.self, scope: scope, name: name)
+        }
+        guard let found else { throw PlatformError(.notFound, "no \(what)", context: name) }
+        return found
+    }
+
+    private func stored<T>(_ operation: () async throws(StoreError) -> T) async throws(PlatformError) -> T {
+        do throws(StoreError) {
+            return try await operation()
+        } catch {
+            throw PlatformError(error)
+        }
+    }
+
+    /// The app spec of `source`, or every diagnostic as `agnost.yaml:LINE:COL: …`.
+    static func check(_ source: String) throws(PlatformError) -> AppSpec {
+        let result = SpecChecker.check(source: source, file: "agnost.yaml")
+        guard let spec = result.spec else {
+            let count = result.errorCount == 1 ? "1 error" : "\(result.errorCount) errors"
+            throw PlatformError(
+                .invalidSpec,
+                "agnost.yaml has \(count)",
+                context: "agnost.yaml",
+                details: result.diagnostics.map(\.description)
+            )
+        }
+        return spec
+    }
+
+    /// Names as Kubernetes and the spec allow them: lowercase letters, digits and inner dashes, at most 40.
+    static func checkName(_ name: String, of what: String) throws(PlatformError) {
+        let bytes = Array(name.utf8)
+        let allowed = bytes.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "-")
+        }
+        guard !bytes.isEmpty, bytes.count <= 40, allowed, bytes.first != UInt8(ascii: "-"),
+            bytes.last != UInt8(ascii: "-")
+        else {
+            throw PlatformError(
+                .invalidInput,
+                "\(what) name '\(name)' must be 1 to 40 lowercase letters, digits and inner dashes",
+                context: name
+            )
+        }
+    }
+
+    /// 32 random bytes in base64url without padding.
+    static func randomToken(for context: String) throws(PlatformError) -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else {
+            throw PlatformError(.crypto, "the system's random source failed", context: context)
+        }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
