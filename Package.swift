@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(path: "runtime"),
     ],
@@ -85,7 +86,11 @@ let package = Package(
         ),
         .target(
             name: "AgnostPlatform",
-            dependencies: ["AgnostSpec", "CSQLite", "COpenSSL", .product(name: "AgnostDigest", package: "runtime")]
+            dependencies: [
+                "AgnostSpec", "CSQLite", "COpenSSL",
+                .product(name: "AgnostDigest", package: "runtime"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "agnost-fn",

@@ -14,17 +14,24 @@ import Foundation
 public struct Platform: Sendable {
     public let store: any PlatformStore
     let sealer: SecretSealer
-    /// The wall clock, to the millisecond, which is what records keep.
+    let reachability: ReachabilityCheck
+    /// The wall clock, to the millisecond: exactly what a record keeps and reads back.
     let now: @Sendable () -> Date
 
-    public init(store: any PlatformStore, sealer: SecretSealer) {
-        self.init(store: store, sealer: sealer, now: { Date() })
+    public init(store: any PlatformStore, sealer: SecretSealer, reachability: ReachabilityCheck = ReachabilityCheck()) {
+        self.init(store: store, sealer: sealer, reachability: reachability, now: { Date() })
     }
 
-    init(store: any PlatformStore, sealer: SecretSealer, now: @escaping @Sendable () -> Date) {
+    init(
+        store: any PlatformStore,
+        sealer: SecretSealer,
+        reachability: ReachabilityCheck,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.store = store
         self.sealer = sealer
-        self.now = { Date(timeIntervalSince1970: (now().timeIntervalSince1970 * 1000).rounded(.down) / 1000) }
+        self.reachability = reachability
+        self.now = { RecordCoding.storable(now()) }
     }
 
     // MARK: Apps
@@ -201,7 +208,62 @@ public struct Platform: Sendable {
             createdAt: time,
             updatedAt: time
         )
-        return try await stored { () async throws(StoreError) in try await store.create(resource) }
+        let created = try await stored { () async throws(StoreError) in try await store.create(resource) }
+        return try await checkReachability(of: created)
+    }
+
+    /// Checks whether resource `name` (of `app`, or shared) answers, and keeps the result and its time with it.
+    public func checkResource(_ name: String, app: String?) async throws(PlatformError) -> Revisioned<Resource> {
+        let key = RecordKey(.resource, scope: app ?? "", name: name)
+        guard
+            let current = try await stored({ () async throws(StoreError) in
+                try await store.fetch(Resource.self, scope: key.scope, name: name)
+            })
+        else {
+            throw PlatformError(.notFound, "no \(key)", context: name)
+        }
+        return try await checkReachability(of: current)
+    }
+
+    private func checkReachability(of current: Revisioned<Resource>) async throws(PlatformError) -> Revisioned<Resource>
+    {
+        let resource = current.value
+        let uri = try openSecrets(of: resource).uri
+        let endpoint =
+            resource.settings.host.map {
+                ResourceEndpoint(
+                    host: $0,
+                    port: resource.settings.port ?? ResourceEndpoint.defaultPort(of: resource.type)
+                )
+            } ?? uri.flatMap { ResourceEndpoint(uri: $0, type: resource.type) }
+        let result: (reachable: Bool, detail: String)
+        if let endpoint {
+            result = await reachability.check(endpoint)
+        } else {
+            result = (false, "its URI names no host to connect to")
+        }
+        let reachability = Reachability(reachable: result.reachable, detail: result.detail, checkedAt: now())
+        // Kept with whatever the resource became meanwhile: a change made during the check is not undone.
+        var latest = current
+        for _ in 0..<3 {
+            var checked = latest.value
+            checked.reachability = reachability
+            do throws(StoreError) {
+                return try await store.update(checked, ifRevision: latest.revision)
+            } catch {
+                guard error.code == .revisionConflict else { throw PlatformError(error) }
+            }
+            latest = try await checkedExisting(resource)
+        }
+        throw PlatformError(
+            .revisionConflict,
+            "\(resource.key) kept changing during its check; check it again",
+            context: resource.name
+        )
+    }
+
+    private func checkedExisting(_ resource: Resource) async throws(PlatformError) -> Revisioned<Resource> {
+        try await existing(Resource.self, scope: resource.key.scope, name: resource.name, what: "\(resource.key)")
     }
 
     /// The resource `name` that `app` may link: its own, else a shared one.

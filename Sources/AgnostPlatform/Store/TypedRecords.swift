@@ -101,14 +101,53 @@ extension PlatformStore {
 }
 
 enum RecordCoding {
-    /// Dates as the API shows them, to the millisecond, which is what they keep.
-    static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    /// Dates as the API shows them: RFC 3339 in UTC to the millisecond, `2026-12-03T12:18:57.426Z`.
+    ///
+    /// Written from whole milliseconds, not with `ISO8601FormatStyle`'s fractional seconds, which truncate the
+    /// binary fraction and so do not read back to the date they wrote.
+    static func format(_ date: Date) -> String {
+        let milliseconds = Self.milliseconds(date)
+        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let (wholeSeconds, positiveFraction) = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
+        let base = Date(timeIntervalSince1970: Double(wholeSeconds)).formatted(.iso8601)
+        let digits = String(positiveFraction)
+        return base.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
+
+    /// The date of an RFC 3339 time in UTC, to the millisecond; nil when `text` is not one.
+    static func parse(_ text: String) -> Date? {
+        guard text.hasSuffix("Z") else { return nil }
+        let parts = text.dropLast().split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let base = try? Date.ISO8601FormatStyle().parse(parts[0] + "Z") else { return nil }
+        var fraction: Int64 = 0
+        if parts.count == 2 {
+            let digits = parts[1]
+            guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int64(digits.prefix(3)),
+                digits.allSatisfy(\.isNumber)
+            else { return nil }
+            fraction = value * [100, 10, 1][digits.prefix(3).count - 1]
+        }
+        return date(milliseconds: Int64(base.timeIntervalSince1970.rounded()) * 1000 + fraction)
+    }
+
+    /// `date` as a record keeps it, to the millisecond, so that a value compares equal to itself stored and read.
+    static func storable(_ date: Date) -> Date {
+        Self.date(milliseconds: milliseconds(date))
+    }
+
+    private static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    private static func date(milliseconds: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
 
     static func encode<Value: Encodable>(_ value: Value) throws(StoreError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(timestamp))
+            try container.encode(format(date))
         }
         encoder.outputFormatting = [.sortedKeys]
         do {
@@ -123,7 +162,7 @@ enum RecordCoding {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            guard let date = try? timestamp.parse(text) else {
+            guard let date = parse(text) else {
                 throw DecodingError.dataCorruptedError(
                     in: container,
                     debugDescription: "'\(text)' is not an RFC 3339 time"

@@ -1,0 +1,102 @@
+import AgnostPlatform
+import AgnostSpec
+import AgnostTestSupport
+import Foundation
+import Testing
+
+/// A Redis server from Debian on a free loopback port, stopped after `body`.
+func withRedisServer<T>(_ body: (Int) async throws -> T) async throws -> T {
+    // Redis takes a port number, not 0: one the system just handed out and let go of is free.
+    let probe = try LoopbackListener(listening: false)
+    let port = probe.port
+    close(probe.descriptor)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+    process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = ProcessDeadline(process, after: .seconds(120))
+    defer {
+        // SIGKILL, not SIGTERM: the child inherits the test process's signal mask, which may block SIGTERM; and this
+        // Redis keeps nothing on disk.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        deadline.cancel()
+    }
+    let started = ContinuousClock.now
+    while await !ReachabilityCheck(timeout: .milliseconds(200)).check(ResourceEndpoint(host: "127.0.0.1", port: port))
+        .reachable
+    {
+        guard process.isRunning, ContinuousClock.now - started < .seconds(30) else {
+            throw FixtureFailure("redis-server did not listen on 127.0.0.1:\(port) within 30 s")
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return try await body(port)
+}
+
+@Suite struct ReachabilityTests {
+    @Test(arguments: [
+        ("postgres://app:p%40ss@db.internal:6543/todo?sslmode=require", ResourceType.postgres, "db.internal", 6543),
+        ("mongodb://u:p@m1.example:27018,m2.example:27019/app?replicaSet=rs0", .mongodb, "m1.example", 27018),
+        ("mongodb+srv://u:p@cluster.example/app", .mongodb, "cluster.example", 27017),
+        ("redis://:s3cret@[::1]:6380/0", .redis, "::1", 6380),
+        ("amqp://guest:gu@st@rabbit", .rabbitmq, "rabbit", 5672),
+    ])
+    func aURIsFirstHostAndPortAreFoundAndItsCredentialsSkipped(
+        _ uri: String,
+        _ type: ResourceType,
+        _ host: String,
+        _ port: Int
+    ) {
+        #expect(ResourceEndpoint(uri: uri, type: type) == ResourceEndpoint(host: host, port: port))
+    }
+
+    @Test(arguments: ["no scheme", "redis://", "redis://host:port", "redis://host:70000"])
+    func aURIWithoutAUsableHostHasNoEndpoint(_ uri: String) {
+        #expect(ResourceEndpoint(uri: uri, type: .redis) == nil)
+    }
+
+    @Test func aRunningRedisIsReachableAndAClosedPortIsNot() async throws {
+        try await withRedisServer { port in
+            let open = await ReachabilityCheck().check(ResourceEndpoint(host: "127.0.0.1", port: port))
+            #expect(open.reachable, "\(open.detail)")
+            #expect(open.detail.hasPrefix("TCP 127.0.0.1:\(port) connected in "))
+        }
+        let closedPort = try ClosedPort()
+        let closed = await ReachabilityCheck().check(ResourceEndpoint(host: "127.0.0.1", port: closedPort.port))
+        #expect(!closed.reachable)
+        #expect(closed.detail.contains("127.0.0.1:\(closedPort.port)"))
+        #expect(closed.detail.lowercased().contains("refused"), "\(closed.detail)")
+    }
+
+    /// Checked on creation and on demand, the result is kept with the resource; the URI's password never shows.
+    @Test func aResourceKeepsTheResultOfItsLastCheck() async throws {
+        try await StoreUnderTest.sqlite.withStore { store in
+            let platform = Platform(store: store, sealer: try SecretSealer(key: Array(repeating: 1, count: 32)))
+            let first = try await withRedisServer { port in
+                let added = try await platform.addResource(
+                    .init(
+                        name: "cache",
+                        app: nil,
+                        type: .redis,
+                        settings: ConnectionSettings(),
+                        uri: "redis://:Rd-s3cret@127.0.0.1:\(port)/0"
+                    )
+                )
+                let first = try #require(added.value.reachability)
+                #expect(first.reachable, "\(first.detail)")
+                #expect(!first.detail.contains("Rd-s3cret"))
+                #expect(added.revision == 2)
+                let stored = try await store.fetch(Resource.self, name: "cache")
+                #expect(stored?.value.reachability == first, "\(String(describing: stored))")
+                return first
+            }
+            let again = try await platform.checkResource("cache", app: nil)
+            #expect(again.value.reachability?.reachable == false)
+            #expect(again.revision == 3)
+            #expect(try #require(again.value.reachability?.checkedAt) >= first.checkedAt)
+        }
+    }
+}
