@@ -330,7 +330,7 @@ public struct Platform: Sendable {
         return found
     }
 
-    private func stored<T>(_ operation: () async throws(StoreError) -> T) async throws(PlatformError) -> T {
+    func stored<T>(_ operation: () async throws(StoreError) -> T) async throws(PlatformError) -> T {
         do throws(StoreError) {
             return try await operation()
         } catch {

@@ -20,6 +20,10 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible {
         case unavailable
         /// The store failed.
         case storage
+        /// No token, or one the platform does not know.
+        case unauthorized
+        /// The token's role or its apps do not allow the request; the message says what is missing.
+        case forbidden
         /// The platform key is missing, unreadable or not 32 bytes.
         case invalidKey
         /// A sealed secret does not open under the platform key: another key sealed it, or it was altered.
