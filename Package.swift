@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(path: "runtime"),
     ],
@@ -90,7 +93,13 @@ let package = Package(
                 "AgnostSpec", "CSQLite", "COpenSSL",
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .executableTarget(
             name: "agnost-fn",
@@ -165,7 +174,8 @@ let package = Package(
         .testTarget(
             name: "AgnostPlatformTests",
             dependencies: [
-                "AgnostPlatform", "AgnostSpec", "AgnostTestSupport", .product(name: "AgnostDigest", package: "runtime"),
+                "AgnostPlatform", "AgnostSpec", "AgnostHTTP", "AgnostTestSupport",
+                .product(name: "AgnostDigest", package: "runtime"),
             ]
         ),
         // Writes platform records concurrently until killed, for the durability test that kills it.

@@ -1,0 +1,149 @@
+import AgnostHTTP
+import AgnostPlatform
+import Foundation
+import Testing
+
+/// The REST API over HTTP, on the embedded store: what each request gets, and what each token may do.
+@Suite struct PlatformAPITests {
+    struct Served {
+        var url: String
+        var admin: String
+        var platform: Platform
+
+        func call(
+            _ method: String,
+            _ path: String,
+            token: String?,
+            json: Any? = nil,
+            yaml: String? = nil,
+            headers: [(name: String, value: String)] = []
+        ) async throws -> (status: Int, headers: [(name: String, value: String)], body: [String: Any]) {
+            var headers = headers
+            if let token { headers.append(("Authorization", "Bearer \(token)")) }
+            var body: [UInt8] = []
+            if let json {
+                body = Array(try JSONSerialization.data(withJSONObject: json))
+                headers.append(("Content-Type", "application/json"))
+            } else if let yaml {
+                body = Array(yaml.utf8)
+                headers.append(("Content-Type", "application/yaml"))
+            }
+            let request = HTTPClientRequest(method: method, url: url + "/v1" + path, headers: headers, body: body)
+            let response = try await withHTTPClient { client in try await client.execute(request) }
+            let object =
+                response.body.isEmpty
+                ? [:] : (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:])
+            return (response.status, response.headers, object)
+        }
+    }
+
+    func withServer(_ body: (Served) async throws -> Void) async throws {
+        try await StoreUnderTest.sqlite.withStore { store in
+            let platform = Platform(store: store, sealer: try SecretSealer(key: Array(repeating: 9, count: 32)))
+            let admin = try #require(try await platform.bootstrapAdminToken())
+            try await withPlatformServer(platform, PlatformServerConfiguration(port: 0)) { url in
+                try await body(Served(url: url, admin: admin, platform: platform))
+            }
+        }
+    }
+
+    @Test func appsAndVersionsRoundTripWithRevisionsAndProblems() async throws {
+        try await withServer { served in
+            var response = try await served.call("POST", "/apps", token: served.admin, json: ["name": "todo"])
+            #expect(response.status == 201)
+            #expect(response.body["name"] as? String == "todo")
+            #expect(response.headers.first { $0.name.lowercased() == "etag" }?.value == "\"1\"")
+            let created = try #require(response.body["createdAt"] as? String)
+            #expect(created.hasSuffix("Z") && created.contains("."), "\(created)")
+
+            response = try await served.call("POST", "/apps", token: served.admin, json: ["name": "todo"])
+            #expect(response.status == 409)
+            #expect((response.body["detail"] as? String)?.contains("exists already") == true)
+
+            // Two updates from revision 1: one wins, the other gets 412 and changes nothing.
+            let first = try await served.call(
+                "PATCH",
+                "/apps/todo",
+                token: served.admin,
+                json: ["description": "first"],
+                headers: [("If-Match", "\"1\"")]
+            )
+            let second = try await served.call(
+                "PATCH",
+                "/apps/todo",
+                token: served.admin,
+                json: ["description": "second"],
+                headers: [("If-Match", "\"1\"")]
+            )
+            #expect([first.status, second.status] == [Int]([200, 412]))
+            response = try await served.call("GET", "/apps/todo", token: served.admin)
+            #expect(response.body["description"] as? String == "first")
+
+            response = try await served.call(
+                "POST",
+                "/apps/todo/versions",
+                token: served.admin,
+                yaml: PlatformTests.spec
+            )
+            #expect(response.status == 201, "\(response.body)")
+            #expect(response.body["name"] as? String == "v1" && response.body["state"] as? String == "uploaded")
+
+            let bad = "app: todo\nversion: v2\nendpoints:\n  - name: x\n    method: FETCH\n    path: nope\n"
+            response = try await served.call("POST", "/apps/todo/versions", token: served.admin, yaml: bad)
+            #expect(response.status == 422)
+            let errors = response.body["errors"] as? [String] ?? []
+            #expect(
+                errors.contains { $0.hasPrefix("agnost.yaml:5:") } && errors.contains { $0.hasPrefix("agnost.yaml:6:") }
+            )
+
+            response = try await served.call("GET", "/apps/todo/versions?limit=1", token: served.admin)
+            #expect(response.status == 200 && (response.body["items"] as? [Any])?.count == 1)
+            #expect(response.body["next"] is String == false)
+            response = try await served.call("GET", "/apps/todo/versions/v9", token: served.admin)
+            #expect(response.status == 404)
+
+            response = try await served.call("POST", "/apps", token: served.admin, json: ["nom": "x"])
+            #expect(response.status == 400, "\(response.body)")
+        }
+    }
+
+    @Test func eachTokenGetsExactlyWhatItsRoleAndAppsAllow() async throws {
+        try await withServer { served in
+            _ = try await served.platform.createApp(name: "todo", description: "")
+            _ = try await served.platform.createApp(name: "shop", description: "")
+            let viewer = try await served.platform.createToken(name: "ro", role: .viewer, apps: nil).token
+            let shopDeployer = try await served.platform.createToken(name: "shop-ci", role: .deployer, apps: ["shop"])
+                .token
+
+            var response = try await served.call("GET", "/apps", token: nil)
+            #expect(response.status == 401)
+            response = try await served.call("GET", "/apps", token: "agp_nope_nope")
+            #expect(response.status == 401 && !(response.body["detail"] as? String ?? "").contains("agp_nope"))
+
+            response = try await served.call("GET", "/apps", token: viewer)
+            #expect(response.status == 200 && (response.body["items"] as? [Any])?.count == 2)
+            response = try await served.call("POST", "/apps", token: viewer, json: ["name": "blog"])
+            #expect(response.status == 403 && (response.body["detail"] as? String)?.contains("viewer") == true)
+            response = try await served.call("POST", "/apps/todo/versions", token: viewer, yaml: PlatformTests.spec)
+            #expect(response.status == 403)
+
+            response = try await served.call("GET", "/apps", token: shopDeployer)
+            let names = (response.body["items"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+            #expect(names == ["shop"])
+            response = try await served.call("GET", "/apps/todo", token: shopDeployer)
+            #expect(response.status == 403 && (response.body["detail"] as? String)?.contains("'todo'") == true)
+            response = try await served.call(
+                "POST",
+                "/apps/todo/versions",
+                token: shopDeployer,
+                yaml: PlatformTests.spec
+            )
+            #expect(response.status == 403)
+            let shopSpec = PlatformTests.spec.replacingOccurrences(of: "app: todo", with: "app: shop")
+            response = try await served.call("POST", "/apps/shop/versions", token: shopDeployer, yaml: shopSpec)
+            #expect(response.status == 201, "\(response.body)")
+            response = try await served.call("POST", "/apps", token: shopDeployer, json: ["name": "blog"])
+            #expect(response.status == 403)
+        }
+    }
+}
