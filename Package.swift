@@ -113,6 +113,7 @@ let package = Package(
                 "AgnostPipeline",
                 "AgnostKnative",
                 "AgnostEvents",
+                "AgnostPlatform",
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

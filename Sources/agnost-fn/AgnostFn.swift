@@ -10,7 +10,7 @@ struct AgnostFn: AsyncParsableCommand {
             Init.self, Templates.self, Mirror.self, Check.self, Build.self, Run.self, Invoke.self, Queue.self,
             Push.self,
             Pull.self, Deploy.self, Render.self, Status.self, Traffic.self, Rollback.self, Versions.self,
-            Delete.self, Keys.self, Login.self, Logout.self,
+            Delete.self, Keys.self, Login.self, Logout.self, PlatformCommand.self,
         ]
     )
 

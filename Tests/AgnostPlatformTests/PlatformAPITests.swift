@@ -57,7 +57,7 @@ import Testing
             #expect(created.hasSuffix("Z") && created.contains("."), "\(created)")
 
             response = try await served.call("POST", "/apps", token: served.admin, json: ["name": "todo"])
-            #expect(response.status == 409)
+            #expect(response.status == 409 && response.body["title"] as? String == "Conflict")
             #expect((response.body["detail"] as? String)?.contains("exists already") == true)
 
             // Two updates from revision 1: one wins, the other gets 412 and changes nothing.
@@ -116,7 +116,7 @@ import Testing
                 .token
 
             var response = try await served.call("GET", "/apps", token: nil)
-            #expect(response.status == 401)
+            #expect(response.status == 401 && response.body["title"] as? String == "Unauthorized")
             response = try await served.call("GET", "/apps", token: "agp_nope_nope")
             #expect(response.status == 401 && !(response.body["detail"] as? String ?? "").contains("agp_nope"))
 

@@ -66,7 +66,7 @@ enum ProblemResponse {
         let status = status ?? error.status
         var object: [String: Any] = [
             "type": "https://agnost-fn.dev/problems/\(error.code.rawValue)",
-            "title": HTTPResponse.Status(code: status).reasonPhrase,
+            "title": PlatformError.title(of: status),
             "status": status,
             "detail": error.message,
         ]

@@ -228,7 +228,14 @@ extension PlatformError {
         }
     }
 
-    var title: String {
-        HTTPResponse.Status(code: status).reasonPhrase
+    var title: String { Self.title(of: status) }
+
+    /// The reason phrase of `status`, which a status made from its code alone leaves empty.
+    static func title(of status: Int) -> String {
+        let known: [HTTPResponse.Status] = [
+            .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .conflict, .preconditionFailed,
+            .contentTooLarge, .unsupportedMediaType, .unprocessableContent, .internalServerError, .serviceUnavailable,
+        ]
+        return known.first { $0.code == status }?.reasonPhrase ?? "Error"
     }
 }

@@ -1,0 +1,113 @@
+import AgnostPlatform
+import ArgumentParser
+import Foundation
+
+struct PlatformCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "platform",
+        abstract: "Run the control plane: apps, versions, resources, API keys and deployments behind a REST API.",
+        subcommands: [Serve.self]
+    )
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the platform's REST API under /v1 on an embedded SQLite store.",
+            discussion: """
+                Resource secrets are sealed with the platform key: 32 bytes in base64, from --key-file or \
+                AGNOST_PLATFORM_KEY (make one with 'openssl rand -base64 32'). On the first start the platform makes \
+                an admin token and prints it once, on standard output; keep it, as only its hash is stored.
+                """
+        )
+
+        @Option(help: ArgumentHelp("Where to listen; loopback unless told otherwise.", valueName: "host:port"))
+        var listen = "127.0.0.1:8090"
+
+        @Option(help: ArgumentHelp("The store: sqlite:PATH (default: platform.sqlite in --data).", valueName: "store"))
+        var store: String?
+
+        @Option(help: ArgumentHelp("The folder of the platform's data.", valueName: "dir"))
+        var data = "agnost-platform"
+
+        @Option(help: ArgumentHelp("A file holding the platform key in base64.", valueName: "path"))
+        var keyFile: String?
+
+        func validate() throws {
+            _ = try endpoint()
+            if let store, !store.hasPrefix("sqlite:") || store.count == "sqlite:".count {
+                throw ValidationError(
+                    "--store takes sqlite:PATH; '\(store)' is not one (the MongoDB store is not available yet)"
+                )
+            }
+        }
+
+        func run() async throws {
+            let sealer: SecretSealer
+            do throws(PlatformError) {
+                sealer = try loadKey()
+            } catch {
+                Console.error(error.message)
+                throw ExitCode.failure
+            }
+            let (host, port) = try endpoint()
+            let path =
+                store.map { String($0.dropFirst("sqlite:".count)) }
+                ?? (data as NSString).appendingPathComponent(
+                    "platform.sqlite"
+                )
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent.isEmpty
+                    ? "." : (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
+            do {
+                try await Interruption.cancellingOnSignals {
+                    try await withSQLiteStore(path: path) { store in
+                        let platform = Platform(store: store, sealer: sealer)
+                        if let token = try await platform.bootstrapAdminToken() {
+                            Console.status("first start: an admin token, shown this once (only its hash is kept):")
+                            FileHandle.standardOutput.write(Data("\(token)\n".utf8))
+                        }
+                        try await withPlatformServer(platform, PlatformServerConfiguration(host: host, port: port)) {
+                            url in
+                            Console.status("platform on \(url)/v1 (data in \(path); ctrl-c stops it)")
+                            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                        }
+                    }
+                }
+            } catch let error as PlatformError {
+                Console.error(error.message)
+                throw ExitCode.failure
+            } catch let error as StoreError {
+                Console.error(error.message)
+                throw ExitCode.failure
+            }
+        }
+
+        private func loadKey() throws(PlatformError) -> SecretSealer {
+            if let keyFile {
+                guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
+                    throw PlatformError(
+                        .invalidKey,
+                        "cannot read the platform key file \(keyFile); \(SecretSealer.keyAdvice)",
+                        context: keyFile
+                    )
+                }
+                return try SecretSealer(base64Key: text, source: keyFile)
+            }
+            let text = ProcessInfo.processInfo.environment["AGNOST_PLATFORM_KEY"] ?? ""
+            return try SecretSealer(base64Key: text, source: "AGNOST_PLATFORM_KEY (or --key-file)")
+        }
+
+        private func endpoint() throws -> (host: String, port: Int) {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                (0...65_535).contains(port)
+            else {
+                throw ValidationError("--listen takes host:port, such as 127.0.0.1:8090; not '\(listen)'")
+            }
+            var host = String(listen[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard !host.isEmpty else { throw ValidationError("--listen needs a host, such as 127.0.0.1:\(port)") }
+            return (host, port)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import AgnostHTTP
+import Foundation
+import Testing
+
+/// `agnost-fn platform serve` as an operator runs it.
+@Suite struct PlatformEndToEndTests {
+    static let key = Data((0..<32).map { UInt8($0 * 11 % 256) }).base64EncodedString()
+
+    func status(_ url: String, token: String?) async throws -> Int {
+        let headers = token.map { [(name: "Authorization", value: "Bearer \($0)")] } ?? []
+        return try await withHTTPClient { client in
+            try await client.execute(HTTPClientRequest(url: url + "/apps", headers: headers)).status
+        }
+    }
+
+    @Test func theFirstStartPrintsAnAdminTokenOnceAndTheDataOutlivesARestart() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-platform-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let environment = Commands.environment.merging(["AGNOST_PLATFORM_KEY": Self.key]) { $1 }
+        let arguments = ["platform", "serve", "--listen", "127.0.0.1:0", "--data", data.path]
+
+        let first = try BackgroundProcess(Commands.agnostFn, arguments, environment: environment)
+        let line = try first.waitForLine(containing: "platform on ")
+        let url = try #require(line.firstMatch(of: /http:\/\/127\.0\.0\.1:\d+\/v1/).map { String($0.0) })
+        let token = try #require(first.output.first { $0.hasPrefix("agp_") })
+        #expect(try await status(url, token: token) == 200)
+        #expect(try await status(url, token: nil) == 401)
+        #expect(try first.stop() == 0, "\(first.output.joined(separator: "\n"))")
+        #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("platform.sqlite").path))
+
+        let second = try BackgroundProcess(Commands.agnostFn, arguments, environment: environment)
+        let restarted = try second.waitForLine(containing: "platform on ")
+        let secondURL = try #require(restarted.firstMatch(of: /http:\/\/127\.0\.0\.1:\d+\/v1/).map { String($0.0) })
+        #expect(try await status(secondURL, token: token) == 200)
+        #expect(!second.output.contains { $0.hasPrefix("agp_") || $0.contains("first start") })
+        #expect(try second.stop() == 0)
+        // The token is a secret: it is printed once, on the first start, and in no other line.
+        #expect((first.output + second.output).filter { $0.contains(token) } == [token])
+    }
+
+    @Test func withoutAKeyOrWithABadAddressItSaysWhatToDo() throws {
+        var environment = Commands.environment
+        environment["AGNOST_PLATFORM_KEY"] = nil
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-platform-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let noKey = try Commands.run(
+            Commands.agnostFn,
+            ["platform", "serve", "--listen", "127.0.0.1:0", "--data", data.path],
+            environment: environment
+        )
+        #expect(noKey.status == 1)
+        #expect(noKey.standardError.contains("AGNOST_PLATFORM_KEY") && noKey.standardError.contains("openssl rand"))
+        let shortKey = try Commands.run(
+            Commands.agnostFn,
+            ["platform", "serve", "--listen", "127.0.0.1:0", "--data", data.path],
+            environment: environment.merging(["AGNOST_PLATFORM_KEY": "c2hvcnQ="]) { $1 }
+        )
+        #expect(shortKey.status == 1 && shortKey.standardError.contains("not 32 bytes"))
+        let badListen = try Commands.agnost("platform", "serve", "--listen", "localhost")
+        #expect(badListen.status != 0 && badListen.standardError.contains("--listen takes host:port"))
+        let badStore = try Commands.agnost("platform", "serve", "--store", "postgres://x")
+        #expect(badStore.status != 0 && badStore.standardError.contains("--store takes sqlite:PATH"))
+    }
+}
