@@ -315,9 +315,29 @@ public struct Platform: Sendable {
         return (key, try await stored { () async throws(StoreError) in try await store.create(record) })
     }
 
+    /// Revokes API key `name` of a version: it stops opening the endpoints at the next deployment of the version.
+    public func revokeKey(app: String, version: String, name: String) async throws(PlatformError) {
+        let scope = "\(app)/\(version)"
+        var current = try await existing(APIKey.self, scope: scope, name: name, what: "key '\(name)' of \(scope)")
+        for _ in 0..<3 {
+            guard current.value.revokedAt == nil else { return }
+            var revoked = current.value
+            revoked.revokedAt = now()
+            let record = revoked
+            do throws(StoreError) {
+                _ = try await store.update(record, ifRevision: current.revision)
+                return
+            } catch {
+                guard error.code == .revisionConflict else { throw PlatformError(error) }
+            }
+            current = try await existing(APIKey.self, scope: scope, name: name, what: "key '\(name)' of \(scope)")
+        }
+        throw PlatformError(.revisionConflict, "key '\(name)' kept changing; revoke it again", context: name)
+    }
+
     // MARK: Helpers
 
-    private func existing<Value: PlatformRecord>(
+    func existing<Value: PlatformRecord>(
         _ type: Value.Type,
         scope: String = "",
         name: String,

@@ -147,3 +147,120 @@ import Testing
         }
     }
 }
+
+extension PlatformAPITests {
+    /// Resources, links, keys and tokens over HTTP: secrets go in and never come out, in any answer.
+    @Test func resourcesLinksKeysAndTokensKeepTheirSecrets() async throws {
+        try await withServer { served in
+            try await withRedisServer { port in
+                let password = "Pw-\(UUID().uuidString)"
+                var answers: [String] = []
+                func call(
+                    _ method: String,
+                    _ path: String,
+                    json: Any? = nil,
+                    token: String? = nil,
+                    headers: [(name: String, value: String)] = []
+                ) async throws -> (status: Int, headers: [(name: String, value: String)], body: [String: Any]) {
+                    let response = try await served.call(
+                        method,
+                        path,
+                        token: token ?? served.admin,
+                        json: json,
+                        headers: headers
+                    )
+                    answers.append(
+                        String(decoding: try JSONSerialization.data(withJSONObject: response.body), as: UTF8.self)
+                    )
+                    return response
+                }
+                _ = try await call("POST", "/apps", json: ["name": "todo"])
+                _ = try await served.call("POST", "/apps/todo/versions", token: served.admin, yaml: PlatformTests.spec)
+
+                var response = try await call(
+                    "POST",
+                    "/resources",
+                    json: [
+                        "name": "cache", "app": "todo", "type": "redis",
+                        "uri": "redis://:\(password)@127.0.0.1:\(port)/0",
+                    ]
+                )
+                #expect(response.status == 201, "\(response.body)")
+                #expect(response.body["hasUri"] as? Bool == true && response.body["hasPassword"] as? Bool == false)
+                let reachability = response.body["reachability"] as? [String: Any]
+                #expect(reachability?["reachable"] as? Bool == true, "\(response.body)")
+                response = try await call(
+                    "POST",
+                    "/resources",
+                    json: ["name": "maindb", "type": "postgres", "host": "127.0.0.1", "port": 1, "password": password]
+                )
+                #expect(response.status == 201)
+                #expect((response.body["reachability"] as? [String: Any])?["reachable"] as? Bool == false)
+                response = try await call("GET", "/resources/cache?app=todo")
+                #expect(response.status == 200 && response.body["name"] as? String == "cache")
+                response = try await call("POST", "/resources/cache/check?app=todo")
+                #expect(response.status == 200)
+                response = try await call("GET", "/resources")
+                #expect((response.body["items"] as? [[String: Any]])?.map { $0["name"] as? String } == ["maindb"])
+
+                response = try await call(
+                    "PUT",
+                    "/apps/todo/versions/v1/links/cache",
+                    json: ["resource": "cache"],
+                    headers: [("If-Match", "\"1\"")]
+                )
+                #expect(response.status == 200, "\(response.body)")
+                #expect(
+                    ((response.body["links"] as? [String: Any])?["cache"] as? [String: Any])?["resource"] as? String
+                        == "cache"
+                )
+                response = try await call(
+                    "PUT",
+                    "/apps/todo/versions/v1/links/cache",
+                    json: ["resource": "maindb"],
+                    headers: [("If-Match", "\"2\"")]
+                )
+                #expect(response.status == 400 && (response.body["detail"] as? String)?.contains("postgres") == true)
+
+                response = try await call("POST", "/apps/todo/versions/v1/keys", json: ["name": "mobile"])
+                #expect(response.status == 201)
+                let key = try #require(response.body["key"] as? String)
+                response = try await call("GET", "/apps/todo/versions/v1/keys")
+                let listed = response.body["items"] as? [[String: Any]] ?? []
+                #expect(listed.count == 1 && listed.first?["valid"] as? Bool == true)
+                response = try await call("DELETE", "/apps/todo/versions/v1/keys/mobile")
+                #expect(response.status == 204)
+                response = try await call("GET", "/apps/todo/versions/v1/keys")
+                #expect((response.body["items"] as? [[String: Any]])?.first?["valid"] as? Bool == false)
+
+                response = try await call(
+                    "POST",
+                    "/tokens",
+                    json: ["name": "ci", "role": "deployer", "apps": ["todo"]]
+                )
+                #expect(response.status == 201)
+                let token = try #require(response.body["token"] as? String)
+                response = try await call("GET", "/tokens")
+                #expect((response.body["items"] as? [Any])?.count == 2)
+                response = try await call("GET", "/resources", token: token)
+                #expect(response.status == 403)
+                response = try await call("GET", "/resources?app=todo", token: token)
+                #expect(response.status == 200)
+                response = try await call(
+                    "POST",
+                    "/resources",
+                    json: ["name": "x", "app": "todo", "type": "redis", "host": "h"],
+                    token: token
+                )
+                #expect(response.status == 403)
+                response = try await call("GET", "/tokens", token: token)
+                #expect(response.status == 403)
+
+                // Keys and tokens appear in the one answer that made them, and nowhere else; secrets in none.
+                #expect(answers.filter { $0.contains(password) }.isEmpty)
+                #expect(answers.filter { $0.contains(key) }.count == 1)
+                #expect(answers.filter { $0.contains(token) }.count == 1)
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@ struct PlatformAPI: APIProtocol {
     /// The caller of the request being handled, set by ``AuthenticationMiddleware``.
     @TaskLocal static var caller: Caller?
 
-    private var caller: Caller {
+    var caller: Caller {
         get throws(PlatformError) {
             guard let caller = Self.caller else {
                 throw PlatformError(.unauthorized, "this request needs a platform token", context: "authorization")
