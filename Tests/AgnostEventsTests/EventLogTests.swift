@@ -1,6 +1,5 @@
 import AgnostTestSupport
 import Foundation
-import Synchronization
 import Testing
 
 @testable import AgnostEvents
@@ -183,44 +182,15 @@ extension EventLog {
     /// A writer killed with SIGKILL at random moments, several times, never loses a message it was told is on disk.
     @Test func noAcknowledgedAppendIsLostWhenTheWriterIsKilled() async throws {
         try await withDirectory { directory in
-            let writer = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-                .deletingLastPathComponent().appendingPathComponent("EventsFixture")
             var acknowledged: Set<String> = []
             for round in 1...6 {
-                let process = Process()
-                process.executableURL = writer
-                process.arguments = [directory.path]
-                let output = Pipe()
-                let errors = Pipe()
-                process.standardOutput = output
-                process.standardError = errors
-                try process.run()
-                let deadline = ProcessDeadline(process, after: .seconds(60))
-                let collected = Mutex(Data())
-                let reader = Thread {
-                    while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
-                        collected.withLock { $0.append(chunk) }
-                    }
-                }
-                reader.start()
-                // The random moment counts from the first acknowledgement, however slowly the child started.
-                let started = ContinuousClock.now
-                while collected.withLock({ $0.isEmpty }) && process.isRunning
-                    && ContinuousClock.now - started < .seconds(60)
-                {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                deadline.cancel()
-                while !reader.isFinished { try await Task.sleep(for: .milliseconds(5)) }
-                let text = String(decoding: collected.withLock { $0 }, as: UTF8.self)
-                // Only whole lines count: the last one may have been cut by the kill.
-                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-                let ids = lines.compactMap { $0.hasPrefix("ok ") ? String($0.dropFirst(3)) : nil }
-                let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                #expect(!ids.isEmpty, "round \(round) acknowledged nothing; the writer said: \(complaint)")
+                let output = try await runKilledAtRandom(
+                    "EventsFixture",
+                    [directory.path],
+                    maximumDelay: .milliseconds(400)
+                )
+                let ids = output.acknowledged
+                #expect(!ids.isEmpty, "round \(round) acknowledged nothing; the writer said: \(output.standardError)")
                 acknowledged.formUnion(ids)
                 let records = try await EventLog.records(in: directory)
                 var stored: Set<String> = []
