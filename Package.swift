@@ -61,7 +61,7 @@ let package = Package(
             name: "AgnostPipeline",
             dependencies: [
                 "AgnostSpec", "AgnostCompiler", "AgnostOCI", "AgnostImage", "AgnostRegistry", "AgnostKnative",
-                "AgnostEvents",
+                "AgnostEvents", "AgnostPlatform",
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "AgnostPlatform",
             dependencies: [
-                "AgnostSpec", "AgnostCompiler", "AgnostKnative", "AgnostOCI", "CSQLite", "COpenSSL",
+                "AgnostSpec", "AgnostCompiler", "AgnostHTTP", "AgnostKnative", "AgnostOCI", "CSQLite", "COpenSSL",
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -282,6 +282,55 @@ public struct Platform: Sendable {
         }
     }
 
+    /// Removes resource `name` (of `app`, or shared) once no version links to it.
+    ///
+    /// - Throws: ``PlatformError`` with `conflict` naming the versions that still link it.
+    public func removeResource(_ name: String, app: String?, ifRevision revision: Int?) async throws(PlatformError) {
+        let key = RecordKey(.resource, scope: app ?? "", name: name)
+        _ = try await existing(Resource.self, scope: key.scope, name: name, what: "\(key)")
+        var apps: [String] = []
+        if let app {
+            apps = [app]
+        } else {
+            try await eachPage(App.self, scope: "") { page in apps += page.map(\.name) }
+        }
+        var linking: [String] = []
+        for scope in apps {
+            try await eachPage(AppVersion.self, scope: scope) { versions in
+                for version in versions {
+                    for (declared, link) in version.links.sorted(by: { $0.key < $1.key })
+                    where link.resource == name && link.app == app {
+                        linking.append("version '\(version.name)' of app '\(version.app)' (as '\(declared)')")
+                    }
+                }
+            }
+        }
+        guard linking.isEmpty else {
+            throw PlatformError(
+                .conflict,
+                "\(key) is still linked by \(linking.joined(separator: ", ")); link those to another resource first",
+                context: name
+            )
+        }
+        try await stored { () async throws(StoreError) in try await store.delete(key, ifRevision: revision) }
+    }
+
+    /// Every record of `type` in `scope`, a page at a time.
+    func eachPage<Value: PlatformRecord>(
+        _ type: Value.Type,
+        scope: String,
+        _ body: ([Value]) throws(PlatformError) -> Void
+    ) async throws(PlatformError) {
+        var cursor: String?
+        repeat {
+            let page = try await stored { () async throws(StoreError) in
+                try await store.list(Value.self, scope: scope, after: cursor, limit: 500)
+            }
+            try body(page.items.map(\.value))
+            cursor = page.next
+        } while cursor != nil
+    }
+
     /// The resource `name` that `app` may link: its own, else a shared one.
     public func resource(_ name: String, visibleTo app: String?) async throws(PlatformError) -> Revisioned<Resource> {
         for scope in [app, ""].compactMap({ $0 }) {

@@ -221,19 +221,14 @@ extension Platform {
     /// The version's keys that open its endpoints now, for its Secret.
     func validKeys(app: String, version: String) async throws(PlatformError) -> [APIKeyRecord] {
         var records: [APIKeyRecord] = []
-        var cursor: String?
         let time = now()
-        repeat {
-            let page = try await stored { () async throws(StoreError) in
-                try await store.list(APIKey.self, scope: "\(app)/\(version)", after: cursor, limit: 500)
-            }
-            for key in page.items.map(\.value) where key.isValid(at: time) {
+        try await eachPage(APIKey.self, scope: "\(app)/\(version)") { keys in
+            for key in keys where key.isValid(at: time) {
                 records.append(
                     APIKeyRecord(name: key.name, sha256Hex: key.hash, created: RecordCoding.format(key.createdAt))
                 )
             }
-            cursor = page.next
-        } while cursor != nil
+        }
         return records
     }
 

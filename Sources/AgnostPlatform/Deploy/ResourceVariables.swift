@@ -55,7 +55,7 @@ enum ResourceVariables {
             (.user, user),
             (.password, password),
             (.tls, String(given.tls)),
-            (.options, options.isEmpty ? nil : Self.query(options)),
+            (.options, options.isEmpty ? nil : ResourceContract.optionsValue(options)),
         ]
         return values.compactMap { setting, value in value.map { (setting, $0) } }
     }
@@ -89,7 +89,7 @@ enum ResourceVariables {
         var query = options
         if tls, type == .mongodb { query["tls"] = "true" }
         if tls, type == .postgres { query["sslmode"] = query["sslmode"] ?? "require" }
-        if !query.isEmpty { components.percentEncodedQuery = Self.query(query) }
+        if !query.isEmpty { components.percentEncodedQuery = ResourceContract.optionsValue(query) }
         return components.string
     }
 
@@ -97,16 +97,5 @@ enum ResourceVariables {
     private static func database(in components: URLComponents) -> String? {
         let path = components.path.drop { $0 == "/" }
         return path.isEmpty ? nil : String(path)
-    }
-
-    /// `a=1&b=2`, keys sorted, each part form-encoded.
-    private static func query(_ options: [String: String]) -> String {
-        options.sorted { $0.key < $1.key }.map { "\(Self.encode($0.key))=\(Self.encode($0.value))" }
-            .joined(separator: "&")
-    }
-
-    private static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
-            ?? text
     }
 }

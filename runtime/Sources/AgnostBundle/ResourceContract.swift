@@ -26,6 +26,28 @@ public enum ResourceContract {
         case options = "OPTIONS"
     }
 
+    /// `a=1&b=x%20y`: driver options as ``Setting/options`` holds them, names sorted, each part percent-encoded.
+    public static func optionsValue(_ options: [String: String]) -> String {
+        options.sorted { $0.key < $1.key }.map { "\(percentEncoded($0.key))=\(percentEncoded($0.value))" }
+            .joined(separator: "&")
+    }
+
+    private static func percentEncoded(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                bytes.append(byte)
+            default:
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     public static func variable(resource: String, setting: Setting) -> String {
         let name = String(resource.uppercased().map { $0 == "-" ? "_" : $0 })
         return "\(prefix)\(name)_\(setting.rawValue)"
