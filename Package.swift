@@ -184,7 +184,7 @@ let package = Package(
         .executableTarget(name: "StoreFixture", dependencies: ["AgnostPlatform"], path: "Tests/StoreFixture"),
         .testTarget(
             name: "AgnostEndToEndTests",
-            dependencies: ["AgnostHTTP", "AgnostTestSupport"],
+            dependencies: ["AgnostHTTP", "AgnostTestSupport", .product(name: "AgnostDigest", package: "runtime")],
             // Projects that the tests copy and build with agnost-fn, not sources of the test target.
             exclude: ["Projects"]
         ),

@@ -8,7 +8,10 @@ struct PlatformCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "platform",
         abstract: "Run the control plane: apps, versions, resources, API keys and deployments behind a REST API.",
-        subcommands: [Serve.self]
+        subcommands: [
+            Serve.self, Login.self, Logout.self, Apps.self, Versions.self, Resources.self, Link.self, Keys.self,
+            Deployments.self,
+        ]
     )
 
     struct Serve: AsyncParsableCommand {

@@ -40,6 +40,7 @@ enum Commands {
         _ arguments: [String],
         in directory: URL? = nil,
         environment: [String: String]? = nil,
+        input: String? = nil,
         timeout: Duration = .seconds(900)
     ) throws -> Outcome {
         let process = Process()
@@ -51,9 +52,14 @@ enum Commands {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
         let deadline = ProcessDeadline(process, after: timeout)
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         let collectedErrors = Mutex(Data())
         let errorReader = Thread { collectedErrors.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() } }
         errorReader.start()

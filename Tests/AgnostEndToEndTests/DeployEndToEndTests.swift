@@ -1,3 +1,4 @@
+import AgnostDigest
 import AgnostTestSupport
 import Foundation
 import Testing
@@ -307,6 +308,113 @@ struct DeployEndToEndTests {
         let gone = try environment.agnost("status")
         #expect(gone.status == 1)
         #expect(gone.standardError.contains("not deployed"), "\(gone.standardError)")
+    }
+
+    /// `platform serve` with the cluster, `platform login`, `deploy --platform` (which registers the version and
+    /// follows the platform's deployment), a key made on the platform reaching the Secret at the next deployment,
+    /// and the platform's whole output free of the token and the key.
+    @Test func deployThroughThePlatformRegistersTheVersionAndPutsItsKeysInTheSecret() throws {
+        let environment = try Environment()
+        let home = deployWorkspace.appendingPathComponent("platform-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        var variables = Commands.environment
+        variables["AGNOST_PLATFORM_KEY"] = PlatformEndToEndTests.key
+        variables["AGNOST_CONFIG"] = home.appendingPathComponent("config").path
+        variables["AGNOST_PLATFORM_TOKEN"] = nil
+        let server = try BackgroundProcess(
+            Commands.agnostFn,
+            [
+                "platform", "serve", "--listen", "127.0.0.1:0", "--data", home.appendingPathComponent("data").path,
+                "--kubeconfig", environment.cluster.kubeconfigPath,
+            ],
+            environment: variables
+        )
+        let line = try server.waitForLine(containing: "platform on ")
+        let url = try #require(line.firstMatch(of: /http:\/\/127\.0\.0\.1:\d+/).map { String($0.0) })
+        let token = try #require(server.output.first { $0.hasPrefix("agp_") })
+        func platform(_ arguments: String...) throws -> Commands.Outcome {
+            try Commands.run(Commands.agnostFn, ["platform"] + arguments + ["--platform", url], environment: variables)
+        }
+
+        let anonymous = try platform("apps", "list")
+        #expect(
+            anonymous.status == 1 && anonymous.standardError.contains("platform login"),
+            "\(anonymous.standardError)"
+        )
+        let login = try Commands.run(
+            Commands.agnostFn,
+            ["platform", "login", url, "--token-stdin"],
+            environment: variables,
+            input: token + "\n"
+        )
+        #expect(login.status == 0, "\(login.standardError)")
+        let stored = home.appendingPathComponent("config/platforms.json").path
+        let mode = try FileManager.default.attributesOfItem(atPath: stored)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try platform("apps", "create", "todo", "--description", "Todos").status == 0)
+
+        let first = try Commands.run(
+            Commands.agnostFn,
+            [
+                "deploy", "--path", DeployEndToEndTests.project.path, "--image", "\(environment.registry.host)/todo",
+                "--platform", url,
+            ],
+            environment: variables
+        )
+        #expect(first.status == 0, "\(first.standardError)")
+        #expect(Self.lastLine(first.standardOutput).hasPrefix("http://127.0.0.1:"), "\(first.standardOutput)")
+        #expect(first.standardError.contains("requested"), "\(first.standardError)")
+        #expect(first.standardError.contains("service/todo-v1 created"), "progress lines are shown as they come")
+
+        let versions = try platform("versions", "list", "--app", "todo")
+        #expect(versions.standardOutput.contains("v1") && versions.standardOutput.contains("deployed"), "\(versions)")
+        let created = try platform("keys", "create", "--app", "todo", "--version", "v1", "web")
+        #expect(created.status == 0, "\(created.standardError)")
+        let key = created.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("ak_"))
+
+        // The key reaches the Secret with the next deployment, which keeps the internal token.
+        let tokenBefore = try Self.secret(environment)["AGNOST_INTERNAL_TOKEN"]
+        let second = try Commands.run(
+            Commands.agnostFn,
+            [
+                "deploy", "--path", DeployEndToEndTests.project.path, "--image", "\(environment.registry.host)/todo",
+                "--platform", url,
+            ],
+            environment: variables
+        )
+        #expect(second.status == 0, "\(second.standardError)")
+        let secret = try Self.secret(environment)
+        #expect(secret["AGNOST_API_KEYS"] == SHA256.hash(key.utf8).hexString)
+        #expect(secret["AGNOST_INTERNAL_TOKEN"] == tokenBefore)
+        let opened = try environment.agnost(
+            "invoke",
+            "deleteTodo",
+            "--param",
+            "id=1",
+            "--deployed",
+            "-H",
+            "x-api-key: \(key)"
+        )
+        #expect(opened.status == 0, "\(opened.standardError)")
+
+        let listed = try platform("deployments", "--app", "todo", "--version", "v1", "--output", "json")
+        let page = try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [String: Any]
+        let outcomes = (page?["items"] as? [[String: Any]])?.compactMap { $0["outcome"] as? String }
+        #expect(outcomes == ["ready", "ready"], "\(listed.standardOutput)")
+
+        #expect(try server.stop() == 0)
+        let output = server.output.joined(separator: "\n")
+        #expect(!output.contains(key), "the platform never prints a key")
+        #expect(server.output.filter { $0.contains(token) } == [token], "the token is printed once, on the first start")
+    }
+
+    static func secret(_ environment: Environment) throws -> [String: String] {
+        let secret = try #require(
+            try environment.cluster.object("secrets", group: nil, namespace: "demo", name: "todo-v1")
+        )
+        let data = try #require(secret["data"] as? [String: String])
+        return data.compactMapValues { Data(base64Encoded: $0).flatMap { String(data: $0, encoding: .utf8) } }
     }
 
     @Test func aRevisionThatFailsExitsNonZeroWithKnativesReason() throws {

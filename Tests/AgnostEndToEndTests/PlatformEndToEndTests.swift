@@ -1,4 +1,6 @@
+import AgnostDigest
 import AgnostHTTP
+import AgnostTestSupport
 import Foundation
 import Testing
 
@@ -62,5 +64,119 @@ import Testing
         #expect(badListen.status != 0 && badListen.standardError.contains("--listen takes host:port"))
         let badStore = try Commands.agnost("platform", "serve", "--store", "postgres://x")
         #expect(badStore.status != 0 && badStore.standardError.contains("--store takes sqlite:PATH"))
+    }
+
+    /// The API end to end, as a deployer's tooling drives it: an app, a version (and a bad one), a real Redis
+    /// resource with a password, checked and linked, a key, a deployment through the Kubernetes API-server
+    /// fixture; the Secret gets the linked settings and the key's hash, and neither the password nor the key
+    /// appears in any answer or in anything the platform printed.
+    @Test func aDeploymentThroughTheAPIPutsTheLinkedSettingsInTheSecretAndNoSecretEverShows() throws {
+        let cluster = try KubeAPIServerFixture()
+        defer { cluster.stop() }
+        let redis = try RedisFixture()
+        defer { redis.stop() }
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-platform-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let server = try BackgroundProcess(
+            Commands.agnostFn,
+            [
+                "platform", "serve", "--listen", "127.0.0.1:0", "--data", data.path, "--kubeconfig",
+                cluster.kubeconfigPath,
+            ],
+            environment: Commands.environment.merging(["AGNOST_PLATFORM_KEY": Self.key]) { $1 }
+        )
+        let line = try server.waitForLine(containing: "platform on ")
+        let url = try #require(line.firstMatch(of: /http:\/\/127\.0\.0\.1:\d+\/v1/).map { String($0.0) })
+        let admin = try #require(server.output.first { $0.hasPrefix("agp_") })
+        let password = "pw-\(UUID().uuidString)"
+        var answers: [String] = []
+        func call(
+            _ method: String,
+            _ path: String,
+            _ body: String? = nil,
+            type: String = "application/json",
+            headers: [(name: String, value: String)] = []
+        ) throws -> (status: Int, body: [String: Any]) {
+            var fields = [(name: "Authorization", value: "Bearer \(admin)")] + headers
+            if body != nil { fields.append(("Content-Type", type)) }
+            let response = try withHTTPClient { client in
+                try client.send(
+                    HTTPClientRequest(
+                        method: method,
+                        url: url + path,
+                        headers: fields,
+                        body: body.map { Array($0.utf8) }
+                    )
+                )
+            }
+            let text = String(decoding: response.body, as: UTF8.self)
+            answers.append(text)
+            let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+            return (response.status, object)
+        }
+
+        #expect(try call("POST", "/apps", #"{"name":"shop"}"#).status == 201)
+        let spec =
+            "app: shop\nversion: v1\nendpoints:\n  - name: list\n    method: GET\n    path: /items\n"
+            + "    handler: list\nresources:\n  - name: cache\n    type: redis\n"
+        #expect(try call("POST", "/apps/shop/versions", spec, type: "application/yaml").status == 201)
+        let bad = try call("POST", "/apps/shop/versions", "app: shop\nversion: v2\nnope: 1\n", type: "application/yaml")
+        #expect(
+            bad.status == 422
+                && (bad.body["errors"] as? [String])?.contains { $0.hasPrefix("agnost.yaml:3:1: error:") } == true
+        )
+
+        let added = try call(
+            "POST",
+            "/resources",
+            #"{"name":"sessions","app":"shop","type":"redis","host":"127.0.0.1","port":\#(redis.port),"password":"\#(password)"}"#
+        )
+        #expect(added.status == 201)
+        #expect((added.body["reachability"] as? [String: Any])?["reachable"] as? Bool == true, "\(added.body)")
+        let closed = try ClosedPort()
+        let unreachable = try call(
+            "POST",
+            "/resources",
+            #"{"name":"gone","app":"shop","type":"redis","host":"127.0.0.1","port":\#(closed.port)}"#
+        )
+        #expect((unreachable.body["reachability"] as? [String: Any])?["reachable"] as? Bool == false)
+        let linked = try call(
+            "PUT",
+            "/apps/shop/versions/v1/links/cache",
+            #"{"resource":"sessions"}"#,
+            headers: [("If-Match", "*")]
+        )
+        #expect(linked.status == 200, "\(linked.body)")
+        let created = try call("POST", "/apps/shop/versions/v1/keys", #"{"name":"web"}"#)
+        let key = try #require(created.body["key"] as? String)
+
+        let image = "127.0.0.1:5000/shop@sha256:" + String(repeating: "c", count: 64)
+        let requested = try call("POST", "/apps/shop/versions/v1/deployments", #"{"image":"\#(image)"}"#)
+        #expect(requested.status == 202, "\(requested.body)")
+        let id = try #require(requested.body["id"] as? String)
+        var outcome = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            outcome = try call("GET", "/apps/shop/versions/v1/deployments/\(id)").body["outcome"] as? String ?? ""
+            if ["ready", "failed", "superseded"].contains(outcome) { break }
+            usleep(100_000)
+        }
+        #expect(outcome == "ready")
+        #expect(try call("GET", "/apps/shop/versions/v1").body["state"] as? String == "deployed")
+
+        let secret = try #require(try cluster.object("secrets", group: nil, namespace: "demo", name: "shop-v1"))
+        let values = (secret["data"] as? [String: String] ?? [:]).compactMapValues {
+            Data(base64Encoded: $0).flatMap { String(data: $0, encoding: .utf8) }
+        }
+        #expect(values["AGNOST_RESOURCE_CACHE_HOST"] == "127.0.0.1")
+        #expect(values["AGNOST_RESOURCE_CACHE_PORT"] == String(redis.port))
+        #expect(values["AGNOST_RESOURCE_CACHE_PASSWORD"] == password)
+        #expect(values["AGNOST_RESOURCE_CACHE_URI"] == "redis://:\(password)@127.0.0.1:\(redis.port)")
+        #expect(values["AGNOST_API_KEYS"] == SHA256.hash(key.utf8).hexString)
+
+        #expect(try server.stop() == 0)
+        let everything = answers + server.output
+        #expect(!everything.contains { $0.contains(password) }, "the resource's password never leaves the Secret")
+        #expect(everything.filter { $0.contains(key) }.count == 1, "the key is in the answer that made it alone")
     }
 }

@@ -264,3 +264,76 @@ extension PlatformAPITests {
         }
     }
 }
+
+extension PlatformAPITests {
+    /// Deployments and resource removal over HTTP: who may ask, and what each refusal says.
+    @Test func deploymentsAndRemovalsAnswerEachRoleAndSayWhatIsMissing() async throws {
+        try await withServer { served in
+            _ = try await served.platform.createApp(name: "todo", description: "")
+            _ = try await served.platform.createApp(name: "shop", description: "")
+            _ = try await served.platform.uploadVersion(app: "todo", spec: PlatformTests.spec)
+            let viewer = try await served.platform.createToken(name: "ro", role: .viewer, apps: nil).token
+            let shop = try await served.platform.createToken(name: "shop-ci", role: .deployer, apps: ["shop"]).token
+            let deployer = try await served.platform.createToken(name: "ci", role: .deployer, apps: nil).token
+            let image = ["image": "127.0.0.1:5000/todo@sha256:" + String(repeating: "0", count: 64)]
+            let path = "/apps/todo/versions/v1/deployments"
+
+            var response = try await served.call("POST", path, token: nil, json: image)
+            #expect(response.status == 401)
+            response = try await served.call("POST", path, token: viewer, json: image)
+            #expect(response.status == 403 && (response.body["detail"] as? String)?.contains("deploy") == true)
+            response = try await served.call("POST", path, token: shop, json: image)
+            #expect(response.status == 403 && (response.body["detail"] as? String)?.contains("'todo'") == true)
+            response = try await served.call("POST", path, token: deployer, json: ["image": "todo:latest"])
+            #expect(response.status == 400 && (response.body["detail"] as? String)?.contains("digest") == true)
+            response = try await served.call("POST", path, token: deployer, json: image)
+            #expect(response.status == 409, "\(response.body)")
+            #expect((response.body["detail"] as? String)?.contains("'maindb', 'cache'") == true, "\(response.body)")
+
+            for (name, type) in [("pg", "postgres"), ("kv", "redis")] {
+                response = try await served.call(
+                    "POST",
+                    "/resources",
+                    token: served.admin,
+                    json: ["name": name, "type": type, "host": "127.0.0.1", "port": 1]
+                )
+                #expect(response.status == 201)
+            }
+            for (declared, resource) in [("maindb", "pg"), ("cache", "kv")] {
+                response = try await served.call(
+                    "PUT",
+                    "/apps/todo/versions/v1/links/\(declared)",
+                    token: deployer,
+                    json: ["resource": resource],
+                    headers: [("If-Match", "*")]
+                )
+                #expect(response.status == 200, "\(response.body)")
+            }
+            // Linked, but this platform has no cluster: 503 and nothing recorded.
+            response = try await served.call("POST", path, token: deployer, json: image)
+            #expect(response.status == 503 && (response.body["detail"] as? String)?.contains("cluster") == true)
+            response = try await served.call("GET", path, token: viewer)
+            #expect(response.status == 200 && (response.body["items"] as? [Any])?.isEmpty == true)
+            response = try await served.call("GET", path + "/20261203-101010-123-abcd", token: viewer)
+            #expect(response.status == 404)
+            response = try await served.call("GET", path + "/not-an-id", token: viewer)
+            #expect(response.status == 404 && (response.body["detail"] as? String)?.contains("'not-an-id'") == true)
+
+            response = try await served.call("DELETE", "/resources/pg", token: deployer)
+            #expect(response.status == 403)
+            response = try await served.call("DELETE", "/resources/pg", token: served.admin)
+            #expect(response.status == 409)
+            #expect((response.body["detail"] as? String)?.contains("version 'v1' of app 'todo' (as 'maindb')") == true)
+            response = try await served.call(
+                "POST",
+                "/resources",
+                token: served.admin,
+                json: ["name": "spare", "type": "redis", "host": "127.0.0.1", "port": 1]
+            )
+            response = try await served.call("DELETE", "/resources/spare", token: served.admin)
+            #expect(response.status == 204)
+            response = try await served.call("GET", "/resources/spare", token: served.admin)
+            #expect(response.status == 404)
+        }
+    }
+}

@@ -6,34 +6,9 @@ import Testing
 
 /// A Redis server from Debian on a free loopback port, stopped after `body`.
 func withRedisServer<T>(_ body: (Int) async throws -> T) async throws -> T {
-    // Redis takes a port number, not 0: one the system just handed out and let go of is free.
-    let probe = try LoopbackListener(listening: false)
-    let port = probe.port
-    close(probe.descriptor)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-    process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let deadline = ProcessDeadline(process, after: .seconds(120))
-    defer {
-        // SIGKILL, not SIGTERM: the child inherits the test process's signal mask, which may block SIGTERM; and this
-        // Redis keeps nothing on disk.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        deadline.cancel()
-    }
-    let started = ContinuousClock.now
-    while await !ReachabilityCheck(timeout: .milliseconds(200)).check(ResourceEndpoint(host: "127.0.0.1", port: port))
-        .reachable
-    {
-        guard process.isRunning, ContinuousClock.now - started < .seconds(30) else {
-            throw FixtureFailure("redis-server did not listen on 127.0.0.1:\(port) within 30 s")
-        }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await body(port)
+    let redis = try RedisFixture()
+    defer { redis.stop() }
+    return try await body(redis.port)
 }
 
 @Suite struct ReachabilityTests {

@@ -121,7 +121,10 @@ public struct PlatformClient: Sendable {
         headers: [(name: String, value: String)] = []
     ) async throws(PlatformClientError) -> PlatformAnswer {
         let context = "\(method) \(path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path)"
-        var fields = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/json")]
+        var fields = [
+            (name: "Authorization", value: "Bearer \(token)"),
+            (name: "Accept", value: "application/json, application/problem+json"),
+        ]
         if body != nil { fields.append((name: "Content-Type", value: contentType)) }
         let request = HTTPClientRequest(
             method: method,

@@ -22,7 +22,10 @@ enum ResourceVariables {
         let parsed = uri.flatMap { URLComponents(string: $0) }
         let given = resource.settings
         let host = given.host ?? parsed?.host
-        let port = given.port ?? parsed?.port ?? (host == nil ? nil : ResourceEndpoint.defaultPort(of: resource.type))
+        // AMQP over TLS has a port of its own; the other protocols keep theirs under TLS.
+        let defaultPort =
+            resource.type == .rabbitmq && given.tls ? 5671 : ResourceEndpoint.defaultPort(of: resource.type)
+        let port = given.port ?? parsed?.port ?? (host == nil ? nil : defaultPort)
         let database = given.database ?? parsed.flatMap(Self.database(in:))
         let user = given.user ?? parsed?.user.flatMap { $0.removingPercentEncoding }
         let password = password ?? parsed?.password.flatMap { $0.removingPercentEncoding }
@@ -83,8 +86,10 @@ enum ResourceVariables {
         components.scheme = scheme
         components.host = host
         components.port = port
-        components.user = user
-        components.password = user == nil ? nil : password
+        // Redis authenticates with a password alone, written `redis://:password@host`.
+        let userPart = user ?? (type == .redis && password != nil ? "" : nil)
+        components.user = userPart
+        components.password = userPart == nil ? nil : password
         if let database { components.path = "/" + database }
         var query = options
         if tls, type == .mongodb { query["tls"] = "true" }
