@@ -75,6 +75,7 @@ extension Platform {
     /// Runs the requested deployments until cancelled; cancelling fails the running ones (the cluster goes on with
     /// what was applied) and returns once they have ended.
     public func runDeployments() async {
+        await resumeDeployments()
         await deployments.run { job in
             await perform(job)
         } superseding: { job in
@@ -89,6 +90,39 @@ extension Platform {
                 deployment.message = "a newer deployment of the version was requested before this one's turn"
                 deployment.finishedAt = now()
                 return true
+            }
+        }
+    }
+
+    /// What a platform that stopped left behind: requests still waiting are queued again, and a deployment that
+    /// was running is failed, as nothing follows it any more (the cluster carries on with what was applied).
+    private func resumeDeployments() async {
+        var apps: [String] = []
+        try? await eachPage(App.self, scope: "") { page in apps += page.map(\.name) }
+        for app in apps {
+            var versions: [String] = []
+            try? await eachPage(AppVersion.self, scope: app) { page in versions += page.map(\.name) }
+            for version in versions {
+                var unfinished: [Deployment] = []
+                try? await eachPage(Deployment.self, scope: "\(app)/\(version)") { page in
+                    unfinished += page.filter { !$0.outcome.isFinal }
+                }
+                for deployment in unfinished {
+                    let job = DeploymentJob(app: app, version: version, id: deployment.id)
+                    guard deployment.outcome == .running else {
+                        deployments.requested(job)
+                        continue
+                    }
+                    _ = try? await modify(Deployment.self, scope: job.scope, name: job.id, what: "deployment") {
+                        deployment throws(PlatformError) in
+                        guard deployment.outcome == .running else { return false }
+                        deployment.outcome = .failed
+                        deployment.reason = "Interrupted"
+                        deployment.message = "the platform stopped during this deployment; request it again"
+                        deployment.finishedAt = now()
+                        return true
+                    }
+                }
             }
         }
     }
@@ -126,6 +160,8 @@ extension Platform {
                 return .failure(error)
             }
         }
+        // The version's state first: whoever sees the deployment finished sees the version as it left it.
+        await setVersionState(job, outcome.isSuccess ? .deployed : .failed)
         _ = try? await modify(Deployment.self, scope: job.scope, name: job.id, what: what) {
             deployment throws(PlatformError) in
             switch outcome {
@@ -143,7 +179,6 @@ extension Platform {
             deployment.finishedAt = now()
             return true
         }
-        await setVersionState(job, outcome.isSuccess ? .deployed : .failed)
     }
 
     private func deploy(
