@@ -264,3 +264,37 @@ extension PlatformAPITests {
         }
     }
 }
+
+extension PlatformAPITests {
+    /// What schemathesis found the server refusing: an RFC 3339 time without fractional seconds, as not ISO 8601.
+    @Test func anyRFC3339TimeIsRead() async throws {
+        try await withServer { served in
+            _ = try await served.call("POST", "/apps", token: served.admin, json: ["name": "todo"])
+            _ = try await served.call("POST", "/apps/todo/versions", token: served.admin, yaml: PlatformTests.spec)
+            let times = [
+                "whole": ("2099-01-01T00:00:00Z", "2099-01-01T00:00:00.000Z"),
+                "fraction": ("2099-01-01T00:00:00.25Z", "2099-01-01T00:00:00.250Z"),
+                "offset": ("2099-01-01T01:00:00.5+01:00", "2099-01-01T00:00:00.500Z"),
+            ]
+            for (name, (sent, shown)) in times {
+                let response = try await served.call(
+                    "POST",
+                    "/apps/todo/versions/v1/keys",
+                    token: served.admin,
+                    json: ["name": name, "expiresAt": sent]
+                )
+                #expect(response.status == 201, "\(sent): \(response.body)")
+                #expect((response.body["record"] as? [String: Any])?["expiresAt"] as? String == shown)
+            }
+            let notATime = try await served.call(
+                "POST",
+                "/apps/todo/versions/v1/keys",
+                token: served.admin,
+                json: ["name": "never", "expiresAt": "tomorrow"]
+            )
+            #expect(notATime.status == 400)
+            #expect((notATime.body["detail"] as? String)?.contains("'tomorrow' is not an RFC 3339 time") == true)
+
+        }
+    }
+}

@@ -38,7 +38,7 @@ public func withPlatformServer<T: Sendable>(
     try api.registerHandlers(
         on: router,
         serverURL: try Servers.Server1.url(),
-        configuration: Configuration(dateTranscoder: .iso8601WithFractionalSeconds),
+        configuration: Configuration(dateTranscoder: RFC3339DateTranscoder()),
         middlewares: [ProblemMiddleware(), ETagMiddleware(), AuthenticationMiddleware(platform: platform)]
     )
     let (bound, boundContinuation) = AsyncStream.makeStream(of: Int?.self)
