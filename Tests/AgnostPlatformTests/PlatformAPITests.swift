@@ -266,8 +266,9 @@ extension PlatformAPITests {
 }
 
 extension PlatformAPITests {
-    /// What schemathesis found the server refusing: an RFC 3339 time without fractional seconds, as not ISO 8601.
-    @Test func anyRFC3339TimeIsRead() async throws {
+    /// What schemathesis found the server refusing or taking against the document: an RFC 3339 time without
+    /// fractional seconds was refused as not ISO 8601, and a `limit` past the document's maximum was quietly cut.
+    @Test func anyRFC3339TimeIsReadAndALimitOutsideTheDocumentIsRefused() async throws {
         try await withServer { served in
             _ = try await served.call("POST", "/apps", token: served.admin, json: ["name": "todo"])
             _ = try await served.call("POST", "/apps/todo/versions", token: served.admin, yaml: PlatformTests.spec)
@@ -295,6 +296,15 @@ extension PlatformAPITests {
             #expect(notATime.status == 400)
             #expect((notATime.body["detail"] as? String)?.contains("'tomorrow' is not an RFC 3339 time") == true)
 
+            for path in ["/apps", "/apps/todo/versions", "/apps/todo/versions/v1/keys", "/resources", "/tokens"] {
+                for limit in [0, 501] {
+                    let response = try await served.call("GET", "\(path)?limit=\(limit)", token: served.admin)
+                    #expect(response.status == 400, "\(path)?limit=\(limit)")
+                    #expect((response.body["detail"] as? String)?.contains("not from 1 to 500") == true)
+                }
+                let widest = try await served.call("GET", "\(path)?limit=500", token: served.admin)
+                #expect(widest.status == 200, "\(path)?limit=500: \(widest.body)")
+            }
         }
     }
 }
