@@ -308,3 +308,39 @@ extension PlatformAPITests {
         }
     }
 }
+
+extension PlatformAPITests {
+    /// Also from schemathesis: a description past the document's 1,000 characters was kept, and `?app=` (empty)
+    /// listed the shared resources as if no app had been named.
+    @Test func aLongDescriptionAndAnEmptyAppAreRefused() async throws {
+        try await withServer { served in
+            let long = String(repeating: "é", count: 1001)
+            var response = try await served.call(
+                "POST",
+                "/apps",
+                token: served.admin,
+                json: ["name": "todo", "description": long]
+            )
+            #expect(response.status == 400 && (response.body["detail"] as? String)?.contains("1001") == true)
+            response = try await served.call(
+                "POST",
+                "/apps",
+                token: served.admin,
+                json: ["name": "todo", "description": String(long.dropLast())]
+            )
+            #expect(response.status == 201)
+            response = try await served.call(
+                "PATCH",
+                "/apps/todo",
+                token: served.admin,
+                json: ["description": long],
+                headers: [("If-Match", "\"1\"")]
+            )
+            #expect(response.status == 400)
+            for query in ["?app=", "?app=Todo"] {
+                response = try await served.call("GET", "/resources\(query)", token: served.admin)
+                #expect(response.status == 400, "\(query): \(response.body)")
+            }
+        }
+    }
+}

@@ -183,6 +183,8 @@ extension PlatformAPI {
     /// Resources of an app need the role for that app; shared ones a token for every app.
     private func authorize(_ role: Role, resourcesOf app: String?, to action: String) throws(PlatformError) {
         if let app {
+            // An empty or malformed name would otherwise read as no app, and so as the shared resources.
+            try Platform.checkName(app, of: "app")
             try caller.require(role, for: app, to: action)
         } else {
             try caller.requireEveryApp(role, to: action + " shared by every app")
