@@ -24,7 +24,7 @@ struct PlatformSchemathesisTests {
     static let configuration = """
         max-failures = 20
         [generation]
-        max-examples = 25
+        max-examples = 20
         [phases.stateful]
         enabled = false
         [checks]
