@@ -61,7 +61,7 @@ let package = Package(
             name: "AgnostPipeline",
             dependencies: [
                 "AgnostSpec", "AgnostCompiler", "AgnostOCI", "AgnostImage", "AgnostRegistry", "AgnostKnative",
-                "AgnostEvents",
+                "AgnostEvents", "AgnostPlatform",
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
@@ -90,7 +90,8 @@ let package = Package(
         .target(
             name: "AgnostPlatform",
             dependencies: [
-                "AgnostSpec", "CSQLite", "COpenSSL",
+                "AgnostSpec", "AgnostCompiler", "AgnostHTTP", "AgnostKnative", "AgnostOCI", "CSQLite", "COpenSSL",
+                .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -175,7 +176,7 @@ let package = Package(
         .testTarget(
             name: "AgnostPlatformTests",
             dependencies: [
-                "AgnostPlatform", "AgnostSpec", "AgnostHTTP", "AgnostTestSupport",
+                "AgnostPlatform", "AgnostSpec", "AgnostHTTP", "AgnostKnative", "AgnostTestSupport",
                 .product(name: "AgnostDigest", package: "runtime"),
             ]
         ),

@@ -20,7 +20,10 @@ public struct Project: Sendable {
     public var agnostDirectory: URL { directory.appendingPathComponent(".agnost") }
 
     /// `agnost.yaml` as diagnostics name it, relative to where the user works.
-    public var specDisplayPath: String { displayPath == "." ? "agnost.yaml" : "\(displayPath)/agnost.yaml" }
+    public var specDisplayPath: String { displayPath(of: "agnost.yaml") }
+
+    /// How messages name `file` of the project: relative to where the command runs.
+    public func displayPath(of file: String) -> String { displayPath == "." ? file : "\(displayPath)/\(file)" }
 
     /// `.agnost/image`, the layout images go to unless told otherwise.
     public var defaultImageLayout: String { agnostDirectory.appendingPathComponent("image").path }

@@ -1,6 +1,7 @@
 import AgnostBundle
 import AgnostCompiler
 import AgnostEvents
+import AgnostSpec
 import Foundation
 
 /// One event hub's lifetime within a local run: the hub, and the servers it delivers to as the project is
@@ -71,7 +72,11 @@ struct LocalRunSession: Sendable {
     ) async throws(PipelineError) -> Outcome {
         var bundle = first
         var fingerprint = initial
-        var server: SupervisedProcess? = try await startServer(bundle, hub: hub, ingressURL: ingressURL)
+        var server: SupervisedProcess? = try await startServer(
+            bundle,
+            environment: try serverEnvironment(bundle, ingressURL: ingressURL),
+            hub: hub
+        )
         while true {
             if Task.isCancelled {
                 return .ended(await stop(server, hub: hub) ?? 130)
@@ -103,12 +108,20 @@ struct LocalRunSession: Sendable {
                 events(.rebuildUnchanged)
                 continue
             }
+            // Checked before the running server stops: a settings file with errors keeps it serving.
+            let environment: [String: String]
+            do {
+                environment = try serverEnvironment(rebuilt, ingressURL: ingressURL)
+            } catch {
+                events(.rebuildFailed(error))
+                continue
+            }
             _ = await stop(server, hub: hub)
             guard Self.sameEvents(rebuilt.manifest, bundle.manifest) else {
                 return .eventsChanged(rebuilt, fingerprint: current)
             }
             bundle = rebuilt
-            server = try await startServer(bundle, hub: hub, ingressURL: ingressURL)
+            server = try await startServer(bundle, environment: environment, hub: hub)
         }
     }
 
@@ -117,17 +130,32 @@ struct LocalRunSession: Sendable {
         new.serviceName == old.serviceName && new.queues == old.queues && new.cronJobs == old.cronJobs
     }
 
-    private func startServer(
+    /// The server's environment: the run's own variables, the settings file's resource variables (read at each
+    /// start, so that an edit takes effect at the next restart), and what connects it to the hub.
+    private func serverEnvironment(
         _ bundle: BuildResult,
-        hub: EventHub,
         ingressURL: String
-    ) async throws(PipelineError) -> SupervisedProcess {
-        var environment = options.environment
+    ) throws(PipelineError) -> [String: String] {
+        let resources = try workflow.localResourceVariables(project, manifest: bundle.manifest)
+        if !resources.unset.isEmpty {
+            events(
+                .resourcesWithoutSettings(resources.unset, file: project.displayPath(of: ResourceSettingsFile.fileName))
+            )
+        }
+        var environment = resources.variables.merging(options.environment) { _, given in given }
         environment["PORT"] = String(options.port)
         environment["AGNOST_HOST"] = options.host
         environment["AGNOST_BUNDLE"] = bundle.bundleDirectory.appendingPathComponent("bundle.json").path
         environment[EventContract.brokerURLVariable] = ingressURL
         environment[EventContract.internalTokenVariable] = internalToken
+        return environment
+    }
+
+    private func startServer(
+        _ bundle: BuildResult,
+        environment: [String: String],
+        hub: EventHub
+    ) async throws(PipelineError) -> SupervisedProcess {
         let server: SupervisedProcess
         do throws(CompilerError) {
             server = try SupervisedProcess.start(

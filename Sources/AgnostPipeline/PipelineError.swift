@@ -1,6 +1,7 @@
 import AgnostCompiler
 import AgnostKnative
 import AgnostOCI
+import AgnostPlatform
 import AgnostRegistry
 import AgnostSpec
 
@@ -50,8 +51,10 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
     /// What the compiler or the spec checker found, for a failed build.
     public var diagnostics: [Diagnostic] { (underlying as? CompilerError)?.diagnostics ?? [] }
 
-    /// What a tool printed when it failed without diagnostics.
-    public var toolOutput: [String] { (underlying as? CompilerError)?.toolOutput ?? [] }
+    /// What a tool printed when it failed without diagnostics, or the lines a platform's problem gave with it.
+    public var toolOutput: [String] {
+        (underlying as? CompilerError)?.toolOutput ?? (underlying as? PlatformClientError)?.details ?? []
+    }
 
     public var description: String { context.map { "\($0): \(message)" } ?? message }
 

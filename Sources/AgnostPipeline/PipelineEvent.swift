@@ -31,4 +31,6 @@ public enum PipelineEvent: Sendable {
     case deploy(DeployEvent)
     /// Something went wrong that does not stop the work, such as a cache that could not be saved.
     case warning(String)
+    /// A line of a deployment's progress, as the platform doing it reports it.
+    case platform(String)
 }

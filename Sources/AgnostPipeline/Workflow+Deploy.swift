@@ -109,7 +109,7 @@ extension Workflow {
 
     /// Builds the release bundle and image and pushes it to `repository` (else agnost.yaml's `image:`); returns
     /// the bundle's manifest and the image as Knative should run it, `REPOSITORY@sha256:…`, without a tag.
-    private func buildAndPush(
+    func buildAndPush(
         _ project: Project,
         to repository: ImageReference?,
         insecure: Bool

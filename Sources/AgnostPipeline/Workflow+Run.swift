@@ -40,6 +40,9 @@ public enum LocalRunEvent: Sendable {
     case restartingHub
     /// The server is being stopped, for a restart or because the run ends.
     case stoppingServer
+    /// Resources `agnost.yaml` declares that the settings file (`file`) gives no settings: a handler asking for one
+    /// gets an error.
+    case resourcesWithoutSettings([String], file: String)
 }
 
 extension Workflow {

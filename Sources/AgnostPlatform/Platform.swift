@@ -1,4 +1,5 @@
 internal import AgnostDigest
+import AgnostKnative
 import AgnostSpec
 internal import COpenSSL
 import Foundation
@@ -15,22 +16,47 @@ public struct Platform: Sendable {
     public let store: any PlatformStore
     let sealer: SecretSealer
     let reachability: ReachabilityCheck
+    /// Where versions are deployed; nil when the platform was started without a cluster.
+    let cluster: Deployer?
+    /// How long a deployment waits for its revision to become ready.
+    let readinessTimeout: Duration
+    let deployments = DeploymentRunner()
     /// The wall clock, to the millisecond: exactly what a record keeps and reads back.
     let now: @Sendable () -> Date
 
-    public init(store: any PlatformStore, sealer: SecretSealer, reachability: ReachabilityCheck = ReachabilityCheck()) {
-        self.init(store: store, sealer: sealer, reachability: reachability, now: { Date() })
+    /// - Parameters:
+    ///   - cluster: the namespace versions are deployed to; without one, deployment requests are refused.
+    ///   - readinessTimeout: how long a deployment waits for its revision before it is failed.
+    public init(
+        store: any PlatformStore,
+        sealer: SecretSealer,
+        reachability: ReachabilityCheck = ReachabilityCheck(),
+        cluster: Deployer? = nil,
+        readinessTimeout: Duration = .seconds(300)
+    ) {
+        self.init(
+            store: store,
+            sealer: sealer,
+            reachability: reachability,
+            cluster: cluster,
+            readinessTimeout: readinessTimeout,
+            now: { Date() }
+        )
     }
 
     init(
         store: any PlatformStore,
         sealer: SecretSealer,
         reachability: ReachabilityCheck,
+        cluster: Deployer? = nil,
+        readinessTimeout: Duration = .seconds(300),
         now: @escaping @Sendable () -> Date
     ) {
         self.store = store
         self.sealer = sealer
         self.reachability = reachability
+        self.cluster = cluster
+        self.readinessTimeout = readinessTimeout
         self.now = { RecordCoding.storable(now()) }
     }
 
@@ -73,17 +99,17 @@ public struct Platform: Sendable {
         }
     }
 
-    /// Removes an app that has no versions, resources or deployments left.
+    /// Removes an app that has no versions or resources left (deployments belong to versions).
     public func deleteApp(_ name: String, ifRevision revision: Int?) async throws(PlatformError) {
         _ = try await app(name)
-        for kind in [RecordKind.version, .resource, .deployment] {
+        for kind in [RecordKind.version, .resource] {
             let page = try await stored { () async throws(StoreError) in
                 try await store.list(kind, scope: name, after: nil, limit: 1)
             }
             if let first = page.records.first {
                 throw PlatformError(
                     .conflict,
-                    "app '\(name)' still has \(first.key); remove its versions, resources and deployments first",
+                    "app '\(name)' still has \(first.key); remove its versions and resources first",
                     context: name
                 )
             }
@@ -170,7 +196,7 @@ public struct Platform: Sendable {
         public var name: String
         /// The app it belongs to; nil to share it with every app.
         public var app: String?
-        public var type: ResourceType
+        public var type: AgnostSpec.ResourceType
         public var settings: ConnectionSettings
         public var password: String?
         public var uri: String?
@@ -178,7 +204,7 @@ public struct Platform: Sendable {
         public init(
             name: String,
             app: String?,
-            type: ResourceType,
+            type: AgnostSpec.ResourceType,
             settings: ConnectionSettings,
             password: String? = nil,
             uri: String? = nil
@@ -258,26 +284,65 @@ public struct Platform: Sendable {
         }
         let reachability = Reachability(reachable: result.reachable, detail: result.detail, checkedAt: now())
         // Kept with whatever the resource became meanwhile: a change made during the check is not undone.
-        var latest = current
-        for _ in 0..<3 {
-            var checked = latest.value
+        return try await modify(
+            Resource.self,
+            scope: resource.key.scope,
+            name: resource.name,
+            what: "\(resource.key)",
+            from: current
+        ) { checked throws(PlatformError) in
             checked.reachability = reachability
-            do throws(StoreError) {
-                return try await store.update(checked, ifRevision: latest.revision)
-            } catch {
-                guard error.code == .revisionConflict else { throw PlatformError(error) }
-            }
-            latest = try await checkedExisting(resource)
+            return true
         }
-        throw PlatformError(
-            .revisionConflict,
-            "\(resource.key) kept changing during its check; check it again",
-            context: resource.name
-        )
     }
 
-    private func checkedExisting(_ resource: Resource) async throws(PlatformError) -> Revisioned<Resource> {
-        try await existing(Resource.self, scope: resource.key.scope, name: resource.name, what: "\(resource.key)")
+    /// Removes resource `name` (of `app`, or shared) once no version links to it.
+    ///
+    /// - Throws: ``PlatformError`` with `conflict` naming the versions that still link it.
+    public func removeResource(_ name: String, app: String?, ifRevision revision: Int?) async throws(PlatformError) {
+        let key = RecordKey(.resource, scope: app ?? "", name: name)
+        _ = try await existing(Resource.self, scope: key.scope, name: name, what: "\(key)")
+        var apps: [String] = []
+        if let app {
+            apps = [app]
+        } else {
+            try await eachPage(App.self, scope: "") { page in apps += page.map(\.name) }
+        }
+        var linking: [String] = []
+        for scope in apps {
+            try await eachPage(AppVersion.self, scope: scope) { versions in
+                for version in versions {
+                    for (declared, link) in version.links.sorted(by: { $0.key < $1.key })
+                    where link.resource == name && link.app == app {
+                        linking.append("version '\(version.name)' of app '\(version.app)' (as '\(declared)')")
+                    }
+                }
+            }
+        }
+        guard linking.isEmpty else {
+            throw PlatformError(
+                .conflict,
+                "\(key) is still linked by \(linking.joined(separator: ", ")); link those to another resource first",
+                context: name
+            )
+        }
+        try await stored { () async throws(StoreError) in try await store.delete(key, ifRevision: revision) }
+    }
+
+    /// Every record of `type` in `scope`, a page at a time.
+    func eachPage<Value: PlatformRecord>(
+        _ type: Value.Type,
+        scope: String,
+        _ body: ([Value]) throws(PlatformError) -> Void
+    ) async throws(PlatformError) {
+        var cursor: String?
+        repeat {
+            let page = try await stored { () async throws(StoreError) in
+                try await store.list(Value.self, scope: scope, after: cursor, limit: 500)
+            }
+            try body(page.items.map(\.value))
+            cursor = page.next
+        } while cursor != nil
     }
 
     /// The resource `name` that `app` may link: its own, else a shared one.
@@ -332,21 +397,12 @@ public struct Platform: Sendable {
     /// Revokes API key `name` of a version: it stops opening the endpoints at the next deployment of the version.
     public func revokeKey(app: String, version: String, name: String) async throws(PlatformError) {
         let scope = "\(app)/\(version)"
-        var current = try await existing(APIKey.self, scope: scope, name: name, what: "key '\(name)' of \(scope)")
-        for _ in 0..<3 {
-            guard current.value.revokedAt == nil else { return }
-            var revoked = current.value
-            revoked.revokedAt = now()
-            let record = revoked
-            do throws(StoreError) {
-                _ = try await store.update(record, ifRevision: current.revision)
-                return
-            } catch {
-                guard error.code == .revisionConflict else { throw PlatformError(error) }
-            }
-            current = try await existing(APIKey.self, scope: scope, name: name, what: "key '\(name)' of \(scope)")
+        _ = try await modify(APIKey.self, scope: scope, name: name, what: "key '\(name)' of \(scope)") {
+            key throws(PlatformError) in
+            guard key.revokedAt == nil else { return false }
+            key.revokedAt = now()
+            return true
         }
-        throw PlatformError(.revisionConflict, "key '\(name)' kept changing; revoke it again", context: name)
     }
 
     // MARK: Helpers
@@ -362,6 +418,37 @@ public struct Platform: Sendable {
         }
         guard let found else { throw PlatformError(.notFound, "no \(what)", context: name) }
         return found
+    }
+
+    /// Changes the record as `change` says, from the revision it is at (`current`, or read now); when another
+    /// write comes between, it reads the record again and retries, at most three times. A `change` that returns
+    /// false leaves the record as it is.
+    func modify<Value: PlatformRecord>(
+        _ type: Value.Type,
+        scope: String = "",
+        name: String,
+        what: String,
+        from current: Revisioned<Value>? = nil,
+        _ change: (inout Value) throws(PlatformError) -> Bool
+    ) async throws(PlatformError) -> Revisioned<Value> {
+        var latest: Revisioned<Value>
+        if let current {
+            latest = current
+        } else {
+            latest = try await existing(type, scope: scope, name: name, what: what)
+        }
+        for _ in 0..<3 {
+            var value = latest.value
+            guard try change(&value) else { return latest }
+            let changed = value
+            do throws(StoreError) {
+                return try await store.update(changed, ifRevision: latest.revision)
+            } catch {
+                guard error.code == .revisionConflict else { throw PlatformError(error) }
+            }
+            latest = try await existing(type, scope: scope, name: name, what: what)
+        }
+        throw PlatformError(.revisionConflict, "\(what) kept changing; try again", context: name)
     }
 
     func stored<T>(_ operation: () async throws(StoreError) -> T) async throws(PlatformError) -> T {

@@ -30,6 +30,9 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible {
         case unsealable
         /// The system's random source or cipher failed.
         case crypto
+        /// The cluster refused the version's objects or its revision did not become ready; the underlying
+        /// `DeployError` has Knative's reason.
+        case deployment
     }
 
     public let code: Code

@@ -14,11 +14,16 @@ struct Deploy: AsyncParsableCommand {
             Trigger per queue on the Broker (--broker), which must be ready when the app has queues; objects \
             labeled for this version that the render no longer has are deleted. An unchanged project uploads nothing, creates no revision and says \
             unchanged. The last line printed is the Service's URL.
+
+            With --platform, the platform deploys instead: the image is built and pushed as above, the version's \
+            agnost.yaml is registered, and the platform renders the Service with the linked resources' settings, \
+            the API keys and the internal token, applies it and waits; its progress lines are shown as they come.
             """
     )
 
     @OptionGroup var project: ProjectOptions
     @OptionGroup var cluster: ClusterOptionGroup
+    @OptionGroup(title: "Through the platform") var platform: PlatformOptionGroup
 
     @Option(
         help: ArgumentHelp(
@@ -44,6 +49,15 @@ struct Deploy: AsyncParsableCommand {
     var broker: String = "default"
 
     func validate() throws {
+        if platform.platform != nil {
+            let clusterOptions = [cluster.namespace, cluster.context, cluster.kubeconfig].compactMap { $0 }
+            guard clusterOptions.isEmpty, !dryRun, !noWait, broker == "default" else {
+                throw ValidationError(
+                    "--platform deploys with the platform's own cluster, namespace and Broker; leave out --namespace, "
+                        + "--context, --kubeconfig, --broker, --dry-run and --no-wait"
+                )
+            }
+        }
         _ = try image.map { image in
             try Console.parse { () throws(ImageError) in try ImageReference(parsing: image, option: "--image") }
         }
@@ -56,6 +70,10 @@ struct Deploy: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if platform.url != nil, [cluster.namespace, cluster.context, cluster.kubeconfig].allSatisfy({ $0 == nil }) {
+            try await deployThroughPlatform()
+            return
+        }
         let workflow = PipelineConsole.workflow()
         var options = DeployOptions(
             image: try image.map { image in
@@ -88,6 +106,39 @@ struct Deploy: AsyncParsableCommand {
         } else {
             Console.status("not waiting for the revision; see how it is going with: \(statusCommand)")
         }
+    }
+
+    private func deployThroughPlatform() async throws {
+        let client = try platform.client()
+        let workflow = PipelineConsole.workflow()
+        var options = PlatformDeployOptions(
+            image: try image.map { image in
+                try Console.parse { () throws(ImageError) in try ImageReference(parsing: image, option: "--image") }
+            }
+        )
+        options.insecure = insecure
+        options.timeout = timeout.duration
+        let project = self.project.project
+        let chosen = options
+        let result = try await Console.clusterStep(checkWith: "agnost-fn platform deployments --platform \(client.url)")
+        {
+            () async throws(PipelineError) in
+            try await workflow.deploy(project, through: client, options: chosen)
+        }
+        let deployment = result.deployment
+        Console.status("  " + result.stages.map(\.description).joined(separator: ", "))
+        guard deployment.outcome == "ready" else {
+            Console.error(
+                "deployment \(deployment.id) \(deployment.outcome)"
+                    + (deployment.reason.map { " (\($0))" } ?? "") + (deployment.message.map { ": \($0)" } ?? "")
+            )
+            throw ExitCode.failure
+        }
+        Console.status(
+            "\(deployment.app)-\(deployment.version): deployed \(result.image) as revision \(deployment.revision ?? "?") "
+                + "(deployment \(deployment.id))"
+        )
+        if let url = deployment.url { print(url) }
     }
 
     private var statusCommand: String {

@@ -56,6 +56,8 @@ final class PipelineConsole: Sendable {
             deploy.handle(event)
         case .warning(let message):
             Console.status("warning: \(message)")
+        case .platform(let line):
+            Console.status("  \(line)")
         }
     }
 }

@@ -1,3 +1,5 @@
+import AgnostKnative
+import AgnostPipeline
 import AgnostPlatform
 import ArgumentParser
 import Foundation
@@ -31,6 +33,9 @@ struct PlatformCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("A file holding the platform key in base64.", valueName: "path"))
         var keyFile: String?
 
+        @OptionGroup(title: "Where versions are deployed (in a pod: its service account and namespace)")
+        var cluster: ClusterOptionGroup
+
         func validate() throws {
             _ = try endpoint()
             if let store, !store.hasPrefix("sqlite:") || store.count == "sqlite:".count {
@@ -49,6 +54,7 @@ struct PlatformCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             let (host, port) = try endpoint()
+            let deployer = try self.deployer()
             let path =
                 store.map { String($0.dropFirst("sqlite:".count)) }
                 ?? (data as NSString).appendingPathComponent(
@@ -62,7 +68,7 @@ struct PlatformCommand: AsyncParsableCommand {
             do {
                 try await Interruption.cancellingOnSignals {
                     try await withSQLiteStore(path: path) { store in
-                        let platform = Platform(store: store, sealer: sealer)
+                        let platform = Platform(store: store, sealer: sealer, cluster: deployer)
                         if let token = try await platform.bootstrapAdminToken() {
                             Console.status("first start: an admin token, shown this once (only its hash is kept):")
                             FileHandle.standardOutput.write(Data("\(token)\n".utf8))
@@ -80,6 +86,22 @@ struct PlatformCommand: AsyncParsableCommand {
             } catch let error as StoreError {
                 Console.error(error.message)
                 throw ExitCode.failure
+            }
+        }
+
+        /// The cluster the options name; without any, the one kubectl would use, if there is one: a platform without
+        /// a cluster serves everything but deployments.
+        private func deployer() throws -> Deployer? {
+            let options = cluster.options
+            let named = options.kubeconfig != nil || options.context != nil || options.namespace != nil
+            do throws(PipelineError) {
+                let deployer = try PipelineConsole.workflow().deployer(options)
+                Console.status("deploying to namespace \(deployer.namespace) of \(deployer.client.access.server)")
+                return deployer
+            } catch {
+                guard !named else { throw Console.fail(error) }
+                Console.status("no cluster (\(error.message)): deployment requests will be refused")
+                return nil
             }
         }
 

@@ -92,6 +92,9 @@ enum LocalRunConsole {
             Console.status("the bundle did not change; the server keeps running")
         case .stoppingServer:
             Console.status("stopping the server (in-flight requests finish first)")
+        case .resourcesWithoutSettings(let names, let file):
+            let list = names.map { "'\($0)'" }.joined(separator: ", ")
+            Console.status("warning: \(file) gives no settings for resource\(names.count == 1 ? "" : "s") \(list)")
         }
     }
 

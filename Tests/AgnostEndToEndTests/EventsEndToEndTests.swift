@@ -215,6 +215,40 @@ struct EventsEndToEndTests {
 
     /// Under --watch, a change of a queue's settings restarts the hub on the same log: a message held back by its
     /// delay across the restart is delivered by the new hub.
+    /// `agnost.resources.yaml` gives the handlers their resources' settings; a file with errors is refused with
+    /// every one, by line, before the server starts.
+    @Test func theSettingsFileGivesHandlersTheirResources() throws {
+        try Self.copied.get()
+        let file = Self.project.appendingPathComponent("agnost.resources.yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "store:\n  host: 127.0.0.1\n  hots: typo\n  port: 99999\nelse:\n  uri: redis://x\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let refused = try Commands.run(
+            Commands.agnostFn,
+            ["run", "--path", Self.project.path, "--port", "0"],
+            environment: Commands.environment,
+            timeout: .seconds(600)
+        )
+        #expect(refused.status == 1)
+        for expected in [
+            "agnost.resources.yaml:3:3: error: unknown key 'hots'", "agnost.resources.yaml:4:9: error: port",
+            "agnost.resources.yaml:5:1: error: unknown key 'else'",
+        ] {
+            #expect(refused.standardError.contains(expected), "\(refused.standardError)")
+        }
+
+        try "store:\n  host: 127.0.0.1\n  port: 6390\n  password: \"12345678\"\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let run = try startRun()
+        let response = try withHTTPClient { client in
+            try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(run.port)/store"))
+        }
+        #expect(response.status == 200)
+        #expect(String(decoding: response.body, as: UTF8.self) == "127.0.0.1:6390 8")
+        #expect(!run.process.output.contains { $0.contains("12345678") }, "the password is never printed")
+        #expect(try run.process.stop() == 0)
+    }
+
     @Test func aChangedQueueRestartsTheHubAndKeepsItsMessages() throws {
         let spec = Self.project.appendingPathComponent("agnost.yaml")
         try Self.copied.get()

@@ -92,7 +92,11 @@ struct PlatformSchemathesisTests {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-schemathesis-\(UUID())")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: data) }
-        let environment = Commands.environment.merging(["AGNOST_PLATFORM_KEY": PlatformEndToEndTests.key]) { $1 }
+        // No cluster: deployments are then refused with 503, and no fuzzed request reaches a cluster of the machine's.
+        let environment = Commands.environment.merging([
+            "AGNOST_PLATFORM_KEY": PlatformEndToEndTests.key,
+            "KUBECONFIG": data.appendingPathComponent("no-kubeconfig").path,
+        ]) { $1 }
         let server = try BackgroundProcess(
             Commands.agnostFn,
             ["platform", "serve", "--listen", "127.0.0.1:0", "--data", data.appendingPathComponent("store").path],
@@ -101,6 +105,7 @@ struct PlatformSchemathesisTests {
         let line = try server.waitForLine(containing: "platform on ")
         let url = try #require(line.firstMatch(of: /http:\/\/127\.0\.0\.1:\d+\/v1/).map { String($0.0) })
         let token = try #require(server.output.first { $0.hasPrefix("agp_") })
+        #expect(server.output.contains { $0.hasPrefix("no cluster") }, "\(server.output)")
 
         let app = try Self.send(
             "POST",

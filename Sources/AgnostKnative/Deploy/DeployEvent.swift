@@ -19,3 +19,21 @@ public enum ApplyOutcome: String, Sendable {
     case configured
     case unchanged
 }
+
+/// One line of what happened, as a log or a deployment record keeps it.
+extension DeployEvent: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .applied(let kind, let name, let outcome):
+            "\(kind.lowercased())/\(name) \(outcome.rawValue)"
+        case .wouldChange(let kind, let name, let changes):
+            "\(kind.lowercased())/\(name) would change \(changes.count) field\(changes.count == 1 ? "" : "s")"
+        case .pruned(let kind, let name, let dryRun):
+            "\(kind.lowercased())/\(name) \(dryRun ? "would be deleted" : "deleted") (no longer in agnost.yaml)"
+        case .condition(let progress):
+            progress.description
+        case .ready(let service, let revision, let url, let elapsed):
+            "\(service): revision \(revision) is ready at \(url) after \(elapsed.components.seconds) s"
+        }
+    }
+}

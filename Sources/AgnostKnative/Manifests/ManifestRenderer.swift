@@ -187,7 +187,13 @@ public enum ManifestRenderer {
 
     private static func container(of bundle: BundleManifest, image: String, brokerURL: String?) -> ManifestValue {
         let secretName = ManifestValue.string(bundle.serviceName)
-        let secretVariables = [VersionSecretData.internalTokenKey, VersionSecretData.apiKeysKey].map { key in
+        // Every setting of every declared resource, whether or not the Secret has it: which ones a resource has
+        // depends on how it was added, and a variable the Secret lacks is simply not set.
+        let resourceVariables = bundle.resources.flatMap { resource in
+            ResourceContract.Setting.allCases.map { ResourceContract.variable(resource: resource.name, setting: $0) }
+        }
+        let secretKeys = [VersionSecretData.internalTokenKey, VersionSecretData.apiKeysKey] + resourceVariables
+        let secretVariables = secretKeys.map { key in
             // Optional, so that the Service alone (a render applied by hand) starts, with no keys and no token.
             [
                 "name": .string(key),

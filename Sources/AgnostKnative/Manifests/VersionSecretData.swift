@@ -1,3 +1,4 @@
+import AgnostBundle
 import AgnostDigest
 import Foundation
 
@@ -23,9 +24,10 @@ public struct APIKeyRecord: Hashable, Sendable {
 /// What the version's Secret `<app>-<version>` holds, which the deployer owns and the runtime reads through
 /// environment variables.
 ///
-/// The Secret's `data` has three keys: `AGNOST_INTERNAL_TOKEN`; `AGNOST_API_KEYS`, the comma-joined hashes in the
-/// form the runtime's variable of that name takes; and `api-keys.json`, the records with names and dates, for
-/// listing and revoking.
+/// The Secret's `data` has `AGNOST_INTERNAL_TOKEN`; `AGNOST_API_KEYS`, the comma-joined hashes in the form the
+/// runtime's variable of that name takes; `api-keys.json`, the records with names and dates, for listing and
+/// revoking; and, for a version deployed by the platform, the settings of its linked resources, one key per
+/// variable ``ResourceContract`` names.
 ///
 /// ```swift
 /// var data = VersionSecretData(secretData: try decodedDataOfTheSecret())
@@ -40,10 +42,13 @@ public struct VersionSecretData: Hashable, Sendable {
     public var internalToken: String
     /// In the order they were created.
     public var apiKeys: [APIKeyRecord]
+    /// The linked resources' settings by variable name, `AGNOST_RESOURCE_MAINDB_URI` and so on.
+    public var resourceSettings: [String: String]
 
-    public init(internalToken: String, apiKeys: [APIKeyRecord] = []) {
+    public init(internalToken: String, apiKeys: [APIKeyRecord] = [], resourceSettings: [String: String] = [:]) {
         self.internalToken = internalToken
         self.apiKeys = apiKeys
+        self.resourceSettings = resourceSettings
     }
 
     /// Reads the decoded `data` of an existing Secret, tolerating missing or damaged keys (they read as empty), so
@@ -65,6 +70,9 @@ public struct VersionSecretData: Hashable, Sendable {
         } else {
             let hashes = secretData[Self.apiKeysKey].map { String(decoding: $0, as: UTF8.self) } ?? ""
             apiKeys = hashes.split(separator: ",").map { APIKeyRecord(name: "", sha256Hex: String($0), created: "") }
+        }
+        resourceSettings = secretData.filter { $0.key.hasPrefix(ResourceContract.prefix) }.mapValues {
+            String(decoding: $0, as: UTF8.self)
         }
     }
 
@@ -91,11 +99,13 @@ public struct VersionSecretData: Hashable, Sendable {
         let records: ManifestValue = .array(
             apiKeys.map { ["name": .string($0.name), "sha256": .string($0.sha256Hex), "created": .string($0.created)] }
         )
-        return [
+        var data = [
             Self.internalTokenKey: Array(internalToken.utf8),
             Self.apiKeysKey: Array(apiKeys.map(\.sha256Hex).joined(separator: ",").utf8),
             Self.apiKeyRecordsKey: records.jsonBytes(),
         ]
+        for (variable, value) in resourceSettings { data[variable] = Array(value.utf8) }
+        return data
     }
 
     /// The Secret's `data` field: base64 values, keys sorted.
@@ -104,12 +114,22 @@ public struct VersionSecretData: Hashable, Sendable {
     }
 
     /// `sha256:<hex>` of the Secret's `data` in canonical JSON, but for the internal token: it changes exactly when
-    /// the API keys (and, later, linked settings) do. The token is left out because it never changes once made, and
-    /// so that neither it nor anything derived from it appears in the Service, which more people may read than the
-    /// Secret; it also makes a first deploy's revision name the one a render without a cluster shows.
+    /// the API keys or linked settings do. The token is left out because it never changes once made, and so that
+    /// neither it nor anything derived from it appears in the Service, which more people may read than the Secret;
+    /// it also makes a first deploy's revision name the one a render without a cluster shows.
+    ///
+    /// The resource settings enter only as an HMAC keyed with the token: a plain hash of a password, which the
+    /// Service would show, could be tested against guesses.
     var digest: String {
         var data = secretData
         data[Self.internalTokenKey] = nil
+        for variable in resourceSettings.keys { data[variable] = nil }
+        if !resourceSettings.isEmpty {
+            let settings = ManifestValue.sortedStrings(resourceSettings).jsonBytes()
+            data["resources"] = Array(
+                HMACSHA256.authenticate(settings, key: Array(internalToken.utf8)).hexString.utf8
+            )
+        }
         return SHA256.hash(ManifestValue.sortedStrings(data.mapValues { Data($0).base64EncodedString() }).jsonBytes())
             .description
     }
@@ -119,10 +139,12 @@ public struct VersionSecretData: Hashable, Sendable {
 extension VersionSecretData: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
         "VersionSecretData(internalToken: <\(internalToken.isEmpty ? "empty" : "redacted")>, apiKeys: "
-            + "\(apiKeys.map(\.name)))"
+            + "\(apiKeys.map(\.name)), resourceSettings: \(resourceSettings.keys.sorted()))"
     }
 
     public var debugDescription: String { description }
 
-    public var customMirror: Mirror { Mirror(self, children: ["apiKeys": apiKeys.map(\.name)]) }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["apiKeys": apiKeys.map(\.name), "resourceSettings": resourceSettings.keys.sorted()])
+    }
 }

@@ -66,6 +66,28 @@ extension PlatformAPI {
         }
     }
 
+    func removeResource(_ input: Operations.RemoveResource.Input) async throws -> Operations.RemoveResource.Output {
+        do throws(PlatformError) {
+            try authorize(.admin, resourcesOf: input.query.app, to: "remove resources")
+            var revision: Int?
+            if let ifMatch = input.headers.ifMatch {
+                revision = try await self.revision(ifMatch) { () async throws(PlatformError) in
+                    try await platform.existing(
+                        Resource.self,
+                        scope: input.query.app ?? "",
+                        name: input.path.resource,
+                        what: "resource '\(input.path.resource)'"
+                    )
+                    .revision
+                }
+            }
+            try await platform.removeResource(input.path.resource, app: input.query.app, ifRevision: revision)
+            return .noContent(.init())
+        } catch {
+            return .default(statusCode: error.status, Self.problem(error))
+        }
+    }
+
     func checkResource(_ input: Operations.CheckResource.Input) async throws -> Operations.CheckResource.Output {
         do throws(PlatformError) {
             try authorize(.deployer, resourcesOf: input.query.app, to: "check resources")

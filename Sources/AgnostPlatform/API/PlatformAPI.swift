@@ -236,6 +236,7 @@ extension PlatformError {
         case .revisionConflict: 412
         case .invalidSpec: 422
         case .unavailable: 503
+        case .deployment: 502
         case .storage, .invalidKey, .unsealable, .crypto: 500
         }
     }
@@ -246,7 +247,8 @@ extension PlatformError {
     static func title(of status: Int) -> String {
         let known: [HTTPResponse.Status] = [
             .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .conflict, .preconditionFailed,
-            .contentTooLarge, .unsupportedMediaType, .unprocessableContent, .internalServerError, .serviceUnavailable,
+            .contentTooLarge, .unsupportedMediaType, .unprocessableContent, .internalServerError, .badGateway,
+            .serviceUnavailable,
         ]
         return known.first { $0.code == status }?.reasonPhrase ?? "Error"
     }

@@ -53,7 +53,11 @@ public func withPlatformServer<T: Sendable>(
         logger: logger
     )
     let group = ServiceGroup(
-        configuration: ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [], logger: logger)
+        configuration: ServiceGroupConfiguration(
+            services: [application, DeploymentService(platform: platform)],
+            gracefulShutdownSignals: [],
+            logger: logger
+        )
     )
     let running = Task {
         defer { boundContinuation.finish() }
@@ -79,5 +83,14 @@ public func withPlatformServer<T: Sendable>(
         await group.triggerGracefulShutdown()
         try? await running.value
         throw error
+    }
+}
+
+/// The deployments the API records, run for as long as the server serves; a shutdown fails the running ones.
+private struct DeploymentService: Service {
+    let platform: Platform
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await platform.runDeployments() }
     }
 }

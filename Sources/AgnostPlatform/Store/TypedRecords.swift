@@ -53,7 +53,7 @@ extension AccessToken: PlatformRecord {
 
 extension Deployment: PlatformRecord {
     public static let kind = RecordKind.deployment
-    public var key: RecordKey { RecordKey(.deployment, scope: app, name: id) }
+    public var key: RecordKey { RecordKey(.deployment, scope: "\(app)/\(version)", name: id) }
 }
 
 /// Typed access to a store's records, encoded as JSON with RFC 3339 dates to the millisecond.

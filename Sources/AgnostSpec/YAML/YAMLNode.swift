@@ -68,4 +68,8 @@ struct YAMLScalar {
     /// The column where `text` begins in the source, when the source holds it verbatim on one line (plain, or
     /// quoted without escapes); nil otherwise.
     var verbatimColumn: Int?
+
+    var isNull: Bool {
+        if case .null = kind { true } else { false }
+    }
 }

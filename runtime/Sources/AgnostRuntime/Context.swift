@@ -8,6 +8,7 @@ public import Logging
 /// let greeting = context.env["GREETING"] ?? "hello"
 /// if ContinuousClock.now > context.deadline { … }
 /// try await context.queue("emails").send(Email(to: "ada@example.com"))
+/// let db = try context.resources.require("maindb")
 /// ```
 public struct Context: Sendable {
     /// Tagged with `requestId` and the endpoint name.
@@ -34,6 +35,8 @@ public struct Context: Sendable {
     public let parameters: PathParameters
     /// The app's `env` from `agnost.yaml`; a process environment variable of the same name wins.
     public let env: AppEnvironment
+    /// The connection settings of the resources `agnost.yaml` declares.
+    public let resources: LinkedResources
 
     private let baseLogger: Logger
     private var taggedLogger: Logger?
@@ -46,6 +49,7 @@ public struct Context: Sendable {
         deadline: ContinuousClock.Instant,
         parameters: PathParameters,
         env: AppEnvironment,
+        resources: LinkedResources,
         sending: QueueSending
     ) {
         self.sending = sending
@@ -55,6 +59,7 @@ public struct Context: Sendable {
         self.deadline = deadline
         self.parameters = parameters
         self.env = env
+        self.resources = resources
     }
 
     /// The queue `name` of `agnost.yaml`, to send messages to.

@@ -27,6 +27,7 @@ package final class Dispatcher: Sendable {
     let events: EventTargets
     let sending: QueueSending
     let environment: AppEnvironment
+    let resources: LinkedResources
     let logger: Logger
     let accessLog: AccessLog?
     let timers: any EventLoopGroup
@@ -62,6 +63,7 @@ package final class Dispatcher: Sendable {
             environment[entry.name] = processEnvironment[entry.name] ?? entry.value
         }
         self.environment = AppEnvironment(environment)
+        self.resources = LinkedResources(manifest.resources, environment: processEnvironment)
 
         var problems: [String] = []
         var routes: [RouteTable<Endpoint>.Route] = []
@@ -252,6 +254,7 @@ package final class Dispatcher: Sendable {
             deadline: start + endpoint.timeout,
             parameters: PathParameters(names: endpoint.parameterNames, values: parameterValues),
             env: environment,
+            resources: resources,
             sending: sending
         )
         let chain = endpoint.chain

@@ -141,6 +141,7 @@ extension Dispatcher {
             deadline: deadline,
             parameters: PathParameters(names: [], values: []),
             env: environment,
+            resources: resources,
             sending: sending
         )
         let outcome = await runWithDeadline(deadline - .now, timers: timers) { () -> (any Error)? in

@@ -50,3 +50,9 @@ public func tick(_ tick: CronTick, _ context: Context) async throws {
     let scheduled = tick.scheduledTime?.timeIntervalSince1970 ?? 0
     try record("tick \(tick.job) \(scheduled) \(Date().timeIntervalSince1970)", context)
 }
+
+/// `GET /store`: the host and port the settings file gives resource `store`, and its password's length.
+public func storeSettings(_ request: Request, _ context: Context) async throws -> Response {
+    let store = try context.resources.require("store")
+    return .text("\(store.host ?? "-"):\(store.port.map(String.init) ?? "-") \(store.password?.count ?? 0)")
+}
