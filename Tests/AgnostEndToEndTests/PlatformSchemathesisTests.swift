@@ -150,7 +150,8 @@ struct PlatformSchemathesisTests {
         let report = run.standardOutput + run.standardError
         #expect(run.status == 0, "schemathesis (seed \(seed)) found failures:\n\(report)")
         // A run that tested nothing would pass too; its summary counts the operations it reached.
-        #expect(report.contains("API Operations:") && !report.contains("0 selected"), "\(report)")
+        let tested = report.firstMatch(of: /Tested: (\d+)/).flatMap { Int($0.1) } ?? 0
+        #expect(tested >= 15, "schemathesis tested \(tested) operations:\n\(report)")
         #expect(!report.contains(token), "the token is in schemathesis's report")
         #expect(try server.stop() == 0, "\(server.output.joined(separator: "\n"))")
     }
