@@ -64,6 +64,7 @@ public struct Platform: Sendable {
 
     public func createApp(name: String, description: String) async throws(PlatformError) -> Revisioned<App> {
         try Self.checkName(name, of: "app")
+        try Self.checkDescription(description)
         let time = now()
         return try await stored { () async throws(StoreError) in
             try await store.create(App(name: name, description: description, createdAt: time, updatedAt: time))
@@ -79,10 +80,23 @@ public struct Platform: Sendable {
         description: String,
         ifRevision revision: Int
     ) async throws(PlatformError) -> Revisioned<App> {
+        try Self.checkDescription(description)
         var app = try await self.app(name).value
         app.description = description
         app.updatedAt = now()
         return try await stored { () async throws(StoreError) in try await store.update(app, ifRevision: revision) }
+    }
+
+    /// An app's description is for people, and at most 1,000 characters (Unicode scalars, as JSON Schema counts).
+    static func checkDescription(_ description: String) throws(PlatformError) {
+        let length = description.unicodeScalars.count
+        guard length <= 1000 else {
+            throw PlatformError(
+                .invalidInput,
+                "the description is \(length) characters long; shorten it to at most 1000",
+                context: "description"
+            )
+        }
     }
 
     /// Removes an app that has no versions or resources left (deployments belong to versions).

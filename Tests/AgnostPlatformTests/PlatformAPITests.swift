@@ -336,4 +336,82 @@ extension PlatformAPITests {
             #expect(response.status == 404)
         }
     }
+
+    /// What schemathesis found the server refusing or taking against the document: an RFC 3339 time without
+    /// fractional seconds was refused as not ISO 8601, and a `limit` past the document's maximum was quietly cut.
+    @Test func anyRFC3339TimeIsReadAndALimitOutsideTheDocumentIsRefused() async throws {
+        try await withServer { served in
+            _ = try await served.call("POST", "/apps", token: served.admin, json: ["name": "todo"])
+            _ = try await served.call("POST", "/apps/todo/versions", token: served.admin, yaml: PlatformTests.spec)
+            let times = [
+                "whole": ("2099-01-01T00:00:00Z", "2099-01-01T00:00:00.000Z"),
+                "fraction": ("2099-01-01T00:00:00.25Z", "2099-01-01T00:00:00.250Z"),
+                "offset": ("2099-01-01T01:00:00.5+01:00", "2099-01-01T00:00:00.500Z"),
+            ]
+            for (name, (sent, shown)) in times {
+                let response = try await served.call(
+                    "POST",
+                    "/apps/todo/versions/v1/keys",
+                    token: served.admin,
+                    json: ["name": name, "expiresAt": sent]
+                )
+                #expect(response.status == 201, "\(sent): \(response.body)")
+                #expect((response.body["record"] as? [String: Any])?["expiresAt"] as? String == shown)
+            }
+            let notATime = try await served.call(
+                "POST",
+                "/apps/todo/versions/v1/keys",
+                token: served.admin,
+                json: ["name": "never", "expiresAt": "tomorrow"]
+            )
+            #expect(notATime.status == 400)
+            #expect((notATime.body["detail"] as? String)?.contains("'tomorrow' is not an RFC 3339 time") == true)
+
+            for path in ["/apps", "/apps/todo/versions", "/apps/todo/versions/v1/keys", "/resources", "/tokens"] {
+                for limit in [0, 501] {
+                    let response = try await served.call("GET", "\(path)?limit=\(limit)", token: served.admin)
+                    #expect(response.status == 400, "\(path)?limit=\(limit)")
+                    #expect((response.body["detail"] as? String)?.contains("not from 1 to 500") == true)
+                }
+                let widest = try await served.call("GET", "\(path)?limit=500", token: served.admin)
+                #expect(widest.status == 200, "\(path)?limit=500: \(widest.body)")
+            }
+        }
+    }
+}
+
+extension PlatformAPITests {
+    /// Also from schemathesis: a description past the document's 1,000 characters was kept, and `?app=` (empty)
+    /// listed the shared resources as if no app had been named.
+    @Test func aLongDescriptionAndAnEmptyAppAreRefused() async throws {
+        try await withServer { served in
+            let long = String(repeating: "é", count: 1001)
+            var response = try await served.call(
+                "POST",
+                "/apps",
+                token: served.admin,
+                json: ["name": "todo", "description": long]
+            )
+            #expect(response.status == 400 && (response.body["detail"] as? String)?.contains("1001") == true)
+            response = try await served.call(
+                "POST",
+                "/apps",
+                token: served.admin,
+                json: ["name": "todo", "description": String(long.dropLast())]
+            )
+            #expect(response.status == 201)
+            response = try await served.call(
+                "PATCH",
+                "/apps/todo",
+                token: served.admin,
+                json: ["description": long],
+                headers: [("If-Match", "\"1\"")]
+            )
+            #expect(response.status == 400)
+            for query in ["?app=", "?app=Todo"] {
+                response = try await served.call("GET", "/resources\(query)", token: served.admin)
+                #expect(response.status == 400, "\(query): \(response.body)")
+            }
+        }
+    }
 }

@@ -32,7 +32,25 @@ import Testing
         #expect(RecordCoding.parse(text) == RecordCoding.storable(Date(timeIntervalSince1970: seconds)))
     }
 
-    @Test(arguments: ["", "yesterday", "2027-01-15T08:00:00", "2027-01-15T08:00:00.Z", "2027-01-15T08:00:00.x1Z"])
+    /// The hand-written calendar agrees with Foundation's on every day of four centuries and more, leap days too.
+    @Test func theCalendarIsFoundationsToTheSecond() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let date = Date(
+                timeIntervalSince1970: Double(Int.random(in: -2_208_988_800...7_258_118_399, using: &generator))
+            )
+            let text = RecordCoding.format(date)
+            #expect(text == date.formatted(.iso8601).dropLast() + ".000Z")
+            #expect(RecordCoding.parse(text) == date)
+        }
+        #expect(RecordCoding.parse("2028-02-29T00:00:00Z") != nil)
+    }
+
+    @Test(arguments: [
+        "", "yesterday", "2027-01-15T08:00:00", "2027-01-15T08:00:00.Z", "2027-01-15T08:00:00.x1Z",
+        "2027-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2027-13-01T00:00:00Z", "2027-04-31T00:00:00Z",
+        "2027-01-15T24:00:00Z", "2027-01-15T08:60:00Z", "2027-01-15 08:00:00Z", "+027-01-15T08:00:00Z",
+    ])
     func otherTextIsNotATime(_ text: String) {
         #expect(RecordCoding.parse(text) == nil)
     }

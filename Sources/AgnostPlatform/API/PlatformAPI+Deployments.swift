@@ -7,12 +7,13 @@ extension PlatformAPI {
             let path = input.path
             try caller.require(.viewer, for: path.app, to: "list deployments")
             _ = try await platform.version(app: path.app, name: path.version)
+            let limit = try Self.limit(input.query.limit)
             let page = try await platform.stored { () async throws(StoreError) in
                 try await platform.store.list(
                     Deployment.self,
                     scope: "\(path.app)/\(path.version)",
                     after: input.query.after,
-                    limit: Self.limit(input.query.limit)
+                    limit: limit
                 )
             }
             return .ok(.init(body: .json(.init(items: page.items.map { Self.deployment($0.value) }, next: page.next))))

@@ -8,12 +8,13 @@ extension PlatformAPI {
     func listResources(_ input: Operations.ListResources.Input) async throws -> Operations.ListResources.Output {
         do throws(PlatformError) {
             try authorize(.viewer, resourcesOf: input.query.app, to: "list resources")
+            let limit = try Self.limit(input.query.limit)
             let page = try await platform.stored { () async throws(StoreError) in
                 try await platform.store.list(
                     Resource.self,
                     scope: input.query.app ?? "",
                     after: input.query.after,
-                    limit: Self.limit(input.query.limit)
+                    limit: limit
                 )
             }
             return .ok(.init(body: .json(.init(items: page.items.map { Self.resource($0.value) }, next: page.next))))
@@ -124,12 +125,13 @@ extension PlatformAPI {
         do throws(PlatformError) {
             try caller.require(.viewer, for: input.path.app, to: "list keys")
             _ = try await platform.version(app: input.path.app, name: input.path.version)
+            let limit = try Self.limit(input.query.limit)
             let page = try await platform.stored { () async throws(StoreError) in
                 try await platform.store.list(
                     APIKey.self,
                     scope: "\(input.path.app)/\(input.path.version)",
                     after: input.query.after,
-                    limit: Self.limit(input.query.limit)
+                    limit: limit
                 )
             }
             let now = Date()
@@ -172,11 +174,12 @@ extension PlatformAPI {
     func listTokens(_ input: Operations.ListTokens.Input) async throws -> Operations.ListTokens.Output {
         do throws(PlatformError) {
             try caller.requireEveryApp(.admin, to: "list tokens")
+            let limit = try Self.limit(input.query.limit)
             let page = try await platform.stored { () async throws(StoreError) in
                 try await platform.store.list(
                     AccessToken.self,
                     after: input.query.after,
-                    limit: Self.limit(input.query.limit)
+                    limit: limit
                 )
             }
             return .ok(.init(body: .json(.init(items: page.items.map { Self.token($0.value) }, next: page.next))))
@@ -202,6 +205,8 @@ extension PlatformAPI {
     /// Resources of an app need the role for that app; shared ones a token for every app.
     private func authorize(_ role: Role, resourcesOf app: String?, to action: String) throws(PlatformError) {
         if let app {
+            // An empty or malformed name would otherwise read as no app, and so as the shared resources.
+            try Platform.checkName(app, of: "app")
             try caller.require(role, for: app, to: action)
         } else {
             try caller.requireEveryApp(role, to: action + " shared by every app")

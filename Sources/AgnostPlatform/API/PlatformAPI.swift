@@ -25,11 +25,12 @@ struct PlatformAPI: APIProtocol {
         do throws(PlatformError) {
             let caller = try self.caller
             try caller.require(.viewer, to: "list apps")
+            let limit = try Self.limit(input.query.limit)
             var page = try await platform.stored { () async throws(StoreError) in
                 try await platform.store.list(
                     App.self,
                     after: input.query.after,
-                    limit: Self.limit(input.query.limit)
+                    limit: limit
                 )
             }
             page.items.removeAll { !caller.mayReach($0.value.name) }
@@ -95,15 +96,18 @@ struct PlatformAPI: APIProtocol {
     func listVersions(_ input: Operations.ListVersions.Input) async throws -> Operations.ListVersions.Output {
         do throws(PlatformError) {
             try caller.require(.viewer, for: input.path.app, to: "list versions")
-            _ = try await platform.app(input.path.app)
+            let limit = try Self.limit(input.query.limit)
             let page = try await platform.stored { () async throws(StoreError) in
                 try await platform.store.list(
                     AppVersion.self,
                     scope: input.path.app,
                     after: input.query.after,
-                    limit: Self.limit(input.query.limit)
+                    limit: limit
                 )
             }
+            // An app with versions cannot be removed, so only an empty page needs to ask whether the app exists:
+            // one store read fewer on every list that has something to show.
+            if page.items.isEmpty { _ = try await platform.app(input.path.app) }
             return .ok(.init(body: .json(.init(items: page.items.map { Self.version($0.value) }, next: page.next))))
         } catch {
             return .default(statusCode: error.status, Self.problem(error))
@@ -176,7 +180,15 @@ struct PlatformAPI: APIProtocol {
         context: "content-type"
     )
 
-    static func limit(_ requested: Int?) -> Int { min(max(requested ?? 50, 1), 500) }
+    /// A page's size: 50 unless asked, and a size outside the document's 1...500 is refused rather than changed, so
+    /// that a client asking for 1,000 learns that it gets at most 500.
+    static func limit(_ requested: Int?) throws(PlatformError) -> Int {
+        guard let requested else { return 50 }
+        guard (1...500).contains(requested) else {
+            throw PlatformError(.invalidInput, "limit \(requested) is not from 1 to 500", context: "limit")
+        }
+        return requested
+    }
 
     /// The revision an `If-Match` names: `"3"` (or `W/"3"`), or `*` for whatever the record is at now.
     func revision(

@@ -38,7 +38,8 @@ public func withPlatformServer<T: Sendable>(
     try api.registerHandlers(
         on: router,
         serverURL: try Servers.Server1.url(),
-        configuration: Configuration(dateTranscoder: .iso8601WithFractionalSeconds),
+        // Compact JSON: the runtime's default pretty-printing tripled a version list's bytes; clients format it.
+        configuration: Configuration(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
         middlewares: [ProblemMiddleware(), ETagMiddleware(), AuthenticationMiddleware(platform: platform)]
     )
     let (bound, boundContinuation) = AsyncStream.makeStream(of: Int?.self)

@@ -104,39 +104,97 @@ enum RecordCoding {
     /// Dates as the API shows them: RFC 3339 in UTC to the millisecond, `2026-12-03T12:18:57.426Z`.
     ///
     /// Written from whole milliseconds, not with `ISO8601FormatStyle`'s fractional seconds, which truncate the
-    /// binary fraction and so do not read back to the date they wrote.
+    /// binary fraction and so do not read back to the date they wrote; and by hand, as every record read and every
+    /// answer has a few and the format style took a tenth of a version list's time.
     static func format(_ date: Date) -> String {
-        let milliseconds = Self.milliseconds(date)
-        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let (wholeSeconds, positiveFraction) = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
-        let base = Date(timeIntervalSince1970: Double(wholeSeconds)).formatted(.iso8601)
-        let digits = String(positiveFraction)
-        return base.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+        let (days, millisecondOfDay) = milliseconds(date).floorDivided(by: 86_400_000)
+        let (year, month, day) = civil(days: days)
+        let fields: [(value: Int, digits: Int, then: UInt8)] = [
+            (year, 4, UInt8(ascii: "-")), (month, 2, UInt8(ascii: "-")), (day, 2, UInt8(ascii: "T")),
+            (millisecondOfDay / 3_600_000, 2, UInt8(ascii: ":")),
+            (millisecondOfDay / 60_000 % 60, 2, UInt8(ascii: ":")),
+            (millisecondOfDay / 1000 % 60, 2, UInt8(ascii: ".")), (millisecondOfDay % 1000, 3, UInt8(ascii: "Z")),
+        ]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        for field in fields {
+            var divisor = [1, 10, 100, 1000][field.digits - 1]
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(field.value / divisor % 10))
+                divisor /= 10
+            }
+            bytes.append(field.then)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The date of an RFC 3339 time in UTC, to the millisecond; nil when `text` is not one.
+    /// The date of an RFC 3339 time in UTC (`2026-12-03T12:18:57Z`, with a fraction of any length or none), to the
+    /// millisecond; nil when `text` is not one.
     static func parse(_ text: String) -> Date? {
-        guard text.hasSuffix("Z") else { return nil }
-        let parts = text.dropLast().split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let base = try? Date.ISO8601FormatStyle().parse(parts[0] + "Z") else { return nil }
-        var fraction: Int64 = 0
-        if parts.count == 2 {
-            let digits = parts[1]
-            guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int64(digits.prefix(3)),
-                digits.allSatisfy(\.isNumber)
-            else { return nil }
-            fraction = value * [100, 10, 1][digits.prefix(3).count - 1]
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
         }
-        return date(milliseconds: Int64(base.timeIntervalSince1970.rounded()) * 1000 + fraction)
+        let separators: [(Int, Character)] = [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")]
+        guard separators.allSatisfy({ bytes[$0.0] == $0.1.asciiValue }),
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+            hour < 24, minute < 60, second < 60
+        else { return nil }
+        var milliseconds = 0
+        if bytes.count > 20 {
+            // `.` and at least one digit before the Z.
+            guard bytes[19] == UInt8(ascii: "."), bytes.count > 21, number(20..<(bytes.count - 1)) != nil,
+                let leading = number(20..<min(23, bytes.count - 1))
+            else { return nil }
+            milliseconds = leading * [100, 10, 1][min(23, bytes.count - 1) - 21]
+        }
+        let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+        return date(milliseconds: Int64(seconds) * 1000 + Int64(milliseconds))
+    }
+
+    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's `days_from_civil`).
+    private static func days(year: Int, month: Int, day: Int) -> Int {
+        let year = month <= 2 ? year - 1 : year
+        let era = (year >= 0 ? year : year - 399) / 400
+        let yearOfEra = year - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The calendar date `days` after 1970-01-01, the inverse of ``days(year:month:day:)``.
+    private static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        guard month == 2 else { return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] }
+        return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
     }
 
     /// `date` as a record keeps it, to the millisecond, so that a value compares equal to itself stored and read.
     static func storable(_ date: Date) -> Date {
-        Self.date(milliseconds: milliseconds(date))
+        Self.date(milliseconds: Int64(milliseconds(date)))
     }
 
-    private static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    private static func milliseconds(_ date: Date) -> Int {
+        Int((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     private static func date(milliseconds: Int64) -> Date {
@@ -179,5 +237,13 @@ enum RecordCoding {
                 context: stored.key.description
             )
         }
+    }
+}
+
+extension Int {
+    /// The quotient rounded toward minus infinity and the remainder in `0..<divisor`, as dates before 1970 need.
+    fileprivate func floorDivided(by divisor: Int) -> (quotient: Int, remainder: Int) {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 }
