@@ -1,6 +1,5 @@
 internal import AgnostDigest
 import Foundation
-import Synchronization
 
 extension Platform {
     /// The prefix of platform tokens, so that a leaked one is recognisable (by secret scanners too).
@@ -58,43 +57,13 @@ extension Platform {
         )
         let parts = bearer.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
         guard bearer.hasPrefix(Self.tokenPrefix), parts.count == 3, !parts[1].isEmpty else { throw refused }
-        let id = String(parts[1])
-        var record = tokens.record(id)
-        if record == nil {
-            record = try await stored { () async throws(StoreError) in
-                try await store.fetch(AccessToken.self, name: id)
-            }?.value
-            if let record { tokens.keep(record) }
+        let record = try await stored { () async throws(StoreError) in
+            try await store.fetch(AccessToken.self, name: String(parts[1]))
         }
         // Compared as digests, in constant time, so neither the length nor the first difference shows in the timing.
-        guard let record, let stored = SHA256Digest(hex: record.hash),
+        guard let record, let stored = SHA256Digest(hex: record.value.hash),
             SHA256.hash(bearer.utf8).constantTimeEquals(stored)
         else { throw refused }
-        return Caller(name: record.name, role: record.role, apps: record.apps)
-    }
-}
-
-/// The token records authentication read lately, each kept for a few seconds: every request carries a token, and
-/// reading its record each time cost a store read and a thread hop per request. The secret is still compared, as
-/// a digest, on every request; a change to a record (a revocation) takes effect within ``lifetime`` on each replica.
-final class TokenCache: Sendable {
-    static let lifetime: Duration = .seconds(5)
-    /// Past this many, the cache starts over: it only ever holds the tokens in use.
-    static let capacity = 1024
-
-    private let entries = Mutex([String: (record: AccessToken, readAt: ContinuousClock.Instant)]())
-
-    func record(_ id: String, at now: ContinuousClock.Instant = .now) -> AccessToken? {
-        entries.withLock { entries in
-            guard let entry = entries[id], now - entry.readAt < Self.lifetime else { return nil }
-            return entry.record
-        }
-    }
-
-    func keep(_ record: AccessToken, at now: ContinuousClock.Instant = .now) {
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[record.id] = (record, now)
-        }
+        return Caller(name: record.value.name, role: record.value.role, apps: record.value.apps)
     }
 }
