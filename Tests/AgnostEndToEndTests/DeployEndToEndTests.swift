@@ -353,14 +353,17 @@ struct DeployEndToEndTests {
         #expect(mode == 0o600)
         #expect(try platform("apps", "create", "todo", "--description", "Todos").status == 0)
 
-        let first = try Commands.run(
-            Commands.agnostFn,
-            [
-                "deploy", "--path", DeployEndToEndTests.project.path, "--image", "\(environment.registry.host)/todo",
-                "--platform", url,
-            ],
-            environment: variables
-        )
+        func deployThroughPlatform() throws -> Commands.Outcome {
+            try Commands.run(
+                Commands.agnostFn,
+                [
+                    "deploy", "--path", DeployEndToEndTests.project.path, "--image",
+                    "\(environment.registry.host)/todo", "--platform", url,
+                ],
+                environment: variables
+            )
+        }
+        let first = try deployThroughPlatform()
         #expect(first.status == 0, "\(first.standardError)")
         #expect(Self.lastLine(first.standardOutput).hasPrefix("http://127.0.0.1:"), "\(first.standardOutput)")
         #expect(first.standardError.contains("requested"), "\(first.standardError)")
@@ -375,14 +378,7 @@ struct DeployEndToEndTests {
 
         // The key reaches the Secret with the next deployment, which keeps the internal token.
         let tokenBefore = try Self.secret(environment)["AGNOST_INTERNAL_TOKEN"]
-        let second = try Commands.run(
-            Commands.agnostFn,
-            [
-                "deploy", "--path", DeployEndToEndTests.project.path, "--image", "\(environment.registry.host)/todo",
-                "--platform", url,
-            ],
-            environment: variables
-        )
+        let second = try deployThroughPlatform()
         #expect(second.status == 0, "\(second.standardError)")
         let secret = try Self.secret(environment)
         #expect(secret["AGNOST_API_KEYS"] == SHA256.hash(key.utf8).hexString)

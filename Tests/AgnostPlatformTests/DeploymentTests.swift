@@ -55,8 +55,9 @@ import Testing
         }
     }
 
-    /// An app `shop` whose version v1 declares `maindb`, and a PostgreSQL resource with a password.
-    func seed(_ platform: Platform) async throws {
+    /// An app `shop` whose version v1 declares `maindb`, and a PostgreSQL resource with a password, linked to it
+    /// when `linked`.
+    func seed(_ platform: Platform, linked: Bool = false) async throws {
         _ = try await platform.createApp(name: "shop", description: "")
         _ = try await platform.uploadVersion(app: "shop", spec: Self.spec)
         _ = try await platform.addResource(
@@ -67,6 +68,18 @@ import Testing
                 settings: ConnectionSettings(host: "db.internal", port: 5432, database: "orders", user: "shop"),
                 password: Self.password
             )
+        )
+        if linked { try await link(platform) }
+    }
+
+    func link(_ platform: Platform) async throws {
+        let version = try await platform.version(app: "shop", name: "v1")
+        _ = try await platform.link(
+            app: "shop",
+            version: "v1",
+            declared: "maindb",
+            to: "orders-db",
+            ifRevision: version.revision
         )
     }
 
@@ -108,14 +121,7 @@ import Testing
             #expect(unlinked?.code == .conflict)
             #expect(unlinked?.message.contains("'maindb'") == true, "\(String(describing: unlinked))")
 
-            let version = try await platform.version(app: "shop", name: "v1")
-            _ = try await platform.link(
-                app: "shop",
-                version: "v1",
-                declared: "maindb",
-                to: "orders-db",
-                ifRevision: version.revision
-            )
+            try await link(platform)
             let (key, _) = try await platform.createKey(app: "shop", version: "v1", name: "web", expiresAt: nil)
             let (revoked, _) = try await platform.createKey(app: "shop", version: "v1", name: "old", expiresAt: nil)
             try await platform.revokeKey(app: "shop", version: "v1", name: "old")
@@ -184,15 +190,7 @@ import Testing
         let cluster = try KubeAPIServerFixture()
         defer { cluster.stop() }
         try await withDeployingPlatform(cluster) { platform in
-            try await seed(platform)
-            let version = try await platform.version(app: "shop", name: "v1")
-            _ = try await platform.link(
-                app: "shop",
-                version: "v1",
-                declared: "maindb",
-                to: "orders-db",
-                ifRevision: version.revision
-            )
+            try await seed(platform, linked: true)
             try cluster.failNextRevision(reason: "RevisionFailed", message: "container exited with code 3")
             let requested = try await platform.requestDeployment(
                 app: "shop",
@@ -213,15 +211,7 @@ import Testing
         let cluster = try KubeAPIServerFixture()
         defer { cluster.stop() }
         try await withDeployingPlatform(cluster) { platform in
-            try await seed(platform)
-            let version = try await platform.version(app: "shop", name: "v1")
-            _ = try await platform.link(
-                app: "shop",
-                version: "v1",
-                declared: "maindb",
-                to: "orders-db",
-                ifRevision: version.revision
-            )
+            try await seed(platform, linked: true)
             var ids: [String] = []
             for _ in 0..<5 {
                 ids.append(
@@ -242,15 +232,7 @@ import Testing
 
     @Test func withoutAClusterARequestIsRefusedAndNothingIsRecorded() async throws {
         try await withDeployingPlatform(nil) { platform in
-            try await seed(platform)
-            let version = try await platform.version(app: "shop", name: "v1")
-            _ = try await platform.link(
-                app: "shop",
-                version: "v1",
-                declared: "maindb",
-                to: "orders-db",
-                ifRevision: version.revision
-            )
+            try await seed(platform, linked: true)
             let refused = await failure { () async throws(PlatformError) in
                 _ = try await platform.requestDeployment(app: "shop", version: "v1", image: Self.image, by: Self.admin)
             }
