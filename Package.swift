@@ -32,6 +32,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .target(
             name: "AgnostSpec",
             dependencies: [
@@ -90,7 +91,7 @@ let package = Package(
         .target(
             name: "AgnostPlatform",
             dependencies: [
-                "AgnostSpec", "CSQLite", "COpenSSL",
+                "AgnostSpec", "CSQLite", "CMongoC", "COpenSSL",
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
