@@ -66,7 +66,7 @@ final class BSONDocument {
         case .array(let values):
             let array = BSONDocument()
             for (index, element) in values.enumerated() { array.append(String(index), element) }
-            bson_append_array(pointer, key, -1, array.pointer)
+            withExtendedLifetime(array) { _ = bson_append_array(pointer, key, -1, array.pointer) }
         }
     }
 

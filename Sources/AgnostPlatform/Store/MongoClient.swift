@@ -231,7 +231,11 @@ final class MongoSingleClient {
 
     deinit { mongoc_client_destroy(client) }
 
-    var connection: MongoConnection { MongoConnection(client: client) }
+    /// Runs `body` with the client, which lives at least until `body` returns.
+    func withConnection<T>(_ body: (MongoConnection) throws(MongoError) -> T) throws(MongoError) -> T {
+        defer { withExtendedLifetime(self) {} }
+        return try body(MongoConnection(client: client))
+    }
 }
 
 /// A collection handle, the sole owner of its `mongoc_collection_t`.
@@ -246,9 +250,11 @@ final class MongoCollection {
     func insertOne(_ document: BSONDocument, options: BSONDocument) throws(MongoError) {
         let reply = BSONDocument()
         var error = bson_error_t()
-        guard mongoc_collection_insert_one(handle, document.pointer, options.pointer, reply.pointer, &error) else {
-            throw MongoError(error)
+        // The reply is not read, so its lifetime is extended over the call explicitly.
+        let inserted = withExtendedLifetime(reply) {
+            mongoc_collection_insert_one(handle, document.pointer, options.pointer, reply.pointer, &error)
         }
+        guard inserted else { throw MongoError(error) }
     }
 
     /// Applies `update` to the first document `filter` matches, and says how many matched (0 or 1).
