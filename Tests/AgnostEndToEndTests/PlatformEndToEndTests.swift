@@ -1,4 +1,5 @@
 import AgnostHTTP
+import AgnostTestSupport
 import Foundation
 import Testing
 
@@ -62,5 +63,26 @@ import Testing
         #expect(badListen.status != 0 && badListen.standardError.contains("--listen takes host:port"))
         let badStore = try Commands.agnost("platform", "serve", "--store", "postgres://x")
         #expect(badStore.status != 0 && badStore.standardError.contains("--store takes sqlite:PATH"))
+    }
+
+    @Test func aMongoDBStoreThatCannotBeReachedIsNamedWithoutItsPassword() throws {
+        let closed = try ClosedPort()
+        let store = "mongodb://agnost:S3cret-pw@127.0.0.1:\(closed.port)/agnost?serverSelectionTimeoutMS=200"
+        let result = try Commands.run(
+            Commands.agnostFn,
+            ["platform", "serve", "--listen", "127.0.0.1:0", "--store", store],
+            environment: Commands.environment.merging(["AGNOST_PLATFORM_KEY": Self.key]) { $1 }
+        )
+        #expect(result.status == 1)
+        #expect(
+            result.standardError.contains(
+                "the MongoDB store mongodb://agnost@127.0.0.1:\(closed.port)/agnost is unavailable"
+            ),
+            "\(result.standardError)"
+        )
+        #expect(!(result.standardError + result.standardOutput).contains("S3cret-pw"))
+        let typo = try Commands.agnost("platform", "serve", "--store", "mongodb:/agnost:S3cret-pw@db")
+        #expect(typo.status != 0 && typo.standardError.contains("--store takes sqlite:PATH or a MongoDB connection"))
+        #expect(!typo.standardError.contains("S3cret-pw"))
     }
 }
