@@ -84,6 +84,23 @@ import Testing
         #expect((find.document["readConcern"] as? [String: String]) == ["level": "majority"])
     }
 
+    /// A document without a revision, or with a body that is not binary, is not taken for a record.
+    @Test func aDocumentThatIsNotARecordIsAStorageFailureNamingWhereItIs() async throws {
+        let key = RecordKey(.app, name: "todo")
+        let malformed: [String: Any] = ["scope": "", "name": "todo", "body": "secret-looking text"]
+        let found = MockMongo.Reply(
+            "find",
+            reply: ["cursor": ["id": 0, "ns": "agnost_test.app", "firstBatch": [malformed]]]
+        )
+        let (result, _) = try await sentCommands([found]) { store in
+            await outcome { () async throws(StoreError) in try await store.record(key) }
+        }
+        #expect(result.failureCode == .storage)
+        let message = try #require(result.failureMessage)
+        #expect(message.contains("agnost_test.app holds a document for app todo that is not a record"), "\(message)")
+        #expect(result.failureMessage?.contains("secret-looking") == false)
+    }
+
     @Test func anUpdateFiltersOnTheRevisionItStartsFrom() async throws {
         let key = RecordKey(.app, name: "todo")
         let (updated, sent) = try await sentCommands { store in

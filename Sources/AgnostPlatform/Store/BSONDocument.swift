@@ -106,47 +106,6 @@ final class BSONDocument {
         }
     }
 
-    /// The top-level field `key` as a document (or array), copied.
-    func document(_ key: String) -> BSONDocument? {
-        field(key) { iterator in
-            let type = bson_iter_type(iterator)
-            guard type == BSON_TYPE_DOCUMENT || type == BSON_TYPE_ARRAY else { return nil }
-            var length: UInt32 = 0
-            var data: UnsafePointer<UInt8>?
-            if type == BSON_TYPE_DOCUMENT {
-                bson_iter_document(iterator, &length, &data)
-            } else {
-                bson_iter_array(iterator, &length, &data)
-            }
-            guard let data, let borrowed = bson_new_from_data(data, Int(length)) else { return nil }
-            defer { bson_destroy(borrowed) }
-            return BSONDocument(copying: borrowed)
-        }
-    }
-
-    /// The values of this document's fields, in order, as documents: the elements of an array of documents.
-    func documents() -> [BSONDocument] {
-        withIterator { iterator in
-            guard bson_iter_init(iterator, pointer) else { return [] }
-            var documents: [BSONDocument] = []
-            while bson_iter_next(iterator) {
-                guard let key = bson_iter_key(iterator), let document = self.document(String(cString: key)) else {
-                    continue
-                }
-                documents.append(document)
-            }
-            return documents
-        }
-    }
-
-    /// The document as MongoDB's relaxed extended JSON, for messages.
-    var json: String {
-        var length = 0
-        guard let text = bson_as_relaxed_extended_json(pointer, &length) else { return "{}" }
-        defer { bson_free(text) }
-        return String(cString: text)
-    }
-
     private func field<T>(_ key: String, _ read: (OpaquePointer) -> T?) -> T? {
         withIterator { iterator in
             guard bson_iter_init_find(iterator, pointer, key) else { return nil }

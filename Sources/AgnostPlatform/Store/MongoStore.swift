@@ -136,7 +136,7 @@ public final class MongoStore: PlatformStore {
             if retrying, let current, current.writeID == writeID, current.record.revision == revision + 1 {
                 return .success(updated)
             }
-            return .failure(Self.unchanged(key, current: current?.record, revision: revision))
+            return .failure(StoreError.unchanged(key, at: current?.record.revision, expected: revision))
         }
     }
 
@@ -153,7 +153,7 @@ public final class MongoStore: PlatformStore {
             let current = try self.fetch(key, on: connection)
             // Gone on a retry: the first try, whose reply was lost, removed it (or another did; gone either way).
             if retrying, current == nil { return .success(()) }
-            return .failure(Self.unchanged(key, current: current?.record, revision: revision))
+            return .failure(StoreError.unchanged(key, at: current?.record.revision, expected: revision))
         }
     }
 
@@ -179,7 +179,9 @@ public final class MongoStore: PlatformStore {
             }
             var records: [StoredRecord] = []
             for document in documents.prefix(limit) {
-                guard let name = document.string("name") else { throw self.notARecord(document, in: kind) }
+                guard let name = document.string("name") else {
+                    throw self.notARecord(in: kind, "without a name")
+                }
                 records.append(try self.stored(document, key: RecordKey(kind, scope: scope, name: name)).record)
             }
             return .success(StorePage(records: records, next: documents.count > limit ? records.last?.key.name : nil))
@@ -291,7 +293,7 @@ public final class MongoStore: PlatformStore {
 
     private func stored(_ document: BSONDocument, key: RecordKey) throws(MongoError) -> FetchedRecord {
         guard let revision = document.integer("revision"), let body = document.binary("body") else {
-            throw notARecord(document, in: key.kind)
+            throw notARecord(in: key.kind, "for \(key)")
         }
         return FetchedRecord(
             record: StoredRecord(key: key, revision: Int(revision), body: body),
@@ -299,20 +301,12 @@ public final class MongoStore: PlatformStore {
         )
     }
 
-    private func notARecord(_ document: BSONDocument, in kind: RecordKind) -> MongoError {
+    /// A stored document the store cannot read as a record, named by where it is (`for app todo`), not by its
+    /// contents, as a body may hold sealed secrets.
+    private func notARecord(in kind: RecordKind, _ which: String) -> MongoError {
         .notARecord(
-            "\(database).\(kind.rawValue) holds a document that is not a record (one needs a scope, a name, a "
-                + "revision and a binary body): \(document.json.prefix(200))"
-        )
-    }
-
-    /// Why an update or delete that matched nothing changed nothing.
-    private static func unchanged(_ key: RecordKey, current: StoredRecord?, revision: Int?) -> StoreError {
-        guard let current else { return StoreError(.notFound, "no \(key)", context: key.description) }
-        return StoreError(
-            .revisionConflict,
-            "\(key) is at revision \(current.revision), not \(revision ?? 0): read it again and retry",
-            context: key.description
+            "\(database).\(kind.rawValue) holds a document \(which) that is not a record: a record has a scope, a "
+                + "name, an integer revision and a binary body"
         )
     }
 }
