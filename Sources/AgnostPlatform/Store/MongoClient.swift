@@ -176,6 +176,7 @@ final class MongoClientPool: @unchecked Sendable {
 
     /// Runs `body` with a client of the pool, blocking until one is free, and gives it back.
     func withClient<T>(_ body: (MongoConnection) throws(MongoError) -> T) throws(MongoError) -> T {
+        // Pop waits for a free client rather than fail; the store's threads never outnumber the pool's clients.
         let client = mongoc_client_pool_pop(handle)!
         defer { mongoc_client_pool_push(handle, client) }
         return try body(MongoConnection(client: client))
@@ -195,12 +196,25 @@ struct MongoConnection {
         try body(MongoCollection(mongoc_client_get_collection(client, database, name)))
     }
 
-    /// Runs a command that writes, such as `createIndexes`, and returns the server's reply.
+    /// Runs a command that writes, such as `createIndexes`, with `options` such as its write concern (there, not
+    /// in the command, so that libmongoc adds no second one), and returns the server's reply.
     @discardableResult
-    func writeCommand(_ command: BSONDocument, in database: String) throws(MongoError) -> BSONDocument {
+    func writeCommand(
+        _ command: BSONDocument,
+        in database: String,
+        options: BSONDocument = BSONDocument()
+    ) throws(MongoError) -> BSONDocument {
         let reply = BSONDocument()
         var error = bson_error_t()
-        guard mongoc_client_write_command_with_opts(client, database, command.pointer, nil, reply.pointer, &error)
+        guard
+            mongoc_client_write_command_with_opts(
+                client,
+                database,
+                command.pointer,
+                options.pointer,
+                reply.pointer,
+                &error
+            )
         else { throw MongoError(error) }
         return reply
     }

@@ -252,9 +252,8 @@ public final class MongoStore: PlatformStore {
                         ])
                     )
                 ]),
-                "writeConcern": .document(Self.majorityWrite),
             ])
-            try connection.writeCommand(command, in: self.database)
+            try connection.writeCommand(command, in: self.database, options: Self.writeOptions)
             return .success(())
         }
     }
