@@ -65,6 +65,28 @@ import Testing
         #expect(badStore.status != 0 && badStore.standardError.contains("--store takes sqlite:PATH"))
     }
 
+    /// On a MongoDB wire-protocol peer, which keeps nothing: the start makes the indexes, stores the admin token
+    /// (as nothing answers that one exists) with a majority write, and serves until SIGTERM.
+    @Test func onAMongoDBStoreItMakesTheIndexesAndTheFirstAdminToken() throws {
+        let mongo = try MockMongo()
+        defer { mongo.stop() }
+        let server = try BackgroundProcess(
+            Commands.agnostFn,
+            ["platform", "serve", "--listen", "127.0.0.1:0", "--store", mongo.uri],
+            environment: Commands.environment.merging(["AGNOST_PLATFORM_KEY": Self.key]) { $1 }
+        )
+        let line = try server.waitForLine(containing: "platform on ")
+        #expect(line.contains("records in \(mongo.uri)"), "\(line)")
+        #expect(server.output.contains { $0.hasPrefix("agp_") })
+        #expect(try server.stop() == 0, "\(server.output.joined(separator: "\n"))")
+        let commands = try mongo.commands()
+        // One per record kind: app, version, resource, apiKey, deployment, accessToken.
+        #expect(commands.filter { $0.name == "createIndexes" }.count == 6)
+        let insert = try #require(commands.first { $0.name == "insert" }, "\(commands.map(\.name))")
+        #expect(insert.document["insert"] as? String == "accessToken")
+        #expect((insert.document["writeConcern"] as? [String: Any])?["w"] as? String == "majority")
+    }
+
     @Test func aMongoDBStoreThatCannotBeReachedIsNamedWithoutItsPassword() throws {
         let closed = try ClosedPort()
         let store = "mongodb://agnost:S3cret-pw@127.0.0.1:\(closed.port)/agnost?serverSelectionTimeoutMS=200"

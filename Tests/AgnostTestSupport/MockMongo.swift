@@ -12,24 +12,24 @@ import Synchronization
 /// defer { mongo.stop() }
 /// let commands = try mongo.commands()   // [("createIndexes", …), …, ("insert", …)]
 /// ```
-final class MockMongo: @unchecked Sendable {
+public final class MockMongo: @unchecked Sendable {
     /// A scripted answer to the next command of a name.
-    struct Reply {
-        var command: String
-        var reply: [String: Any]?
+    public struct Reply {
+        public var command: String
+        public var reply: [String: Any]?
 
-        init(_ command: String, reply: [String: Any]) {
+        public init(_ command: String, reply: [String: Any]) {
             self.command = command
             self.reply = reply
         }
 
         /// An error reply, `{ok: 0, code, errmsg}`.
-        init(_ command: String, error code: Int, _ message: String) {
+        public init(_ command: String, error code: Int, _ message: String) {
             self.init(command, reply: ["ok": 0, "code": code, "errmsg": message])
         }
 
         /// Closing the connection instead of answering.
-        static func hangup(_ command: String) -> Reply { Reply(command: command, reply: nil) }
+        public static func hangup(_ command: String) -> Reply { Reply(command: command, reply: nil) }
 
         private init(command: String, reply: [String: Any]?) {
             self.command = command
@@ -42,13 +42,13 @@ final class MockMongo: @unchecked Sendable {
     }
 
     /// One command as the peer received it: its name and its whole document (relaxed extended JSON).
-    struct Command {
-        var name: String
-        var document: [String: Any]
+    public struct Command {
+        public var name: String
+        public var document: [String: Any]
     }
 
-    let port: Int
-    var uri: String { "mongodb://127.0.0.1:\(port)/agnost_test" }
+    public let port: Int
+    public var uri: String { "mongodb://127.0.0.1:\(port)/agnost_test" }
     private let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-mockmongo-\(UUID())")
     private let process = Process()
     private let lifeline = Pipe()
@@ -57,7 +57,7 @@ final class MockMongo: @unchecked Sendable {
     private let lifetime: ProcessDeadline
 
     /// Starts the peer, which is killed if it still runs after `lifetime`.
-    init(script: [Reply] = [], lifetime: Duration = .seconds(300)) throws {
+    public init(script: [Reply] = [], lifetime: Duration = .seconds(300)) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         do {
             port = try Self.start(process, folder: folder, script: script, lifeline: lifeline, errors: errors)
@@ -71,10 +71,10 @@ final class MockMongo: @unchecked Sendable {
     deinit { stop() }
 
     /// What the peer wrote to stderr: tracebacks of fixture bugs, for a failing test's message.
-    var stderr: String { String(decoding: errors.contents, as: UTF8.self) }
+    public var stderr: String { String(decoding: errors.contents, as: UTF8.self) }
 
     /// Every command received so far, in order, but the handshakes.
-    func commands() throws -> [Command] {
+    public func commands() throws -> [Command] {
         let text = (try? String(contentsOf: folder.appendingPathComponent("commands.jsonl"), encoding: .utf8)) ?? ""
         return try text.split(separator: "\n").map { line in
             guard let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -85,12 +85,12 @@ final class MockMongo: @unchecked Sendable {
     }
 
     /// The commands received so far named `name`, such as `insert`.
-    func commands(named name: String) throws -> [Command] {
+    public func commands(named name: String) throws -> [Command] {
         try commands().filter { $0.name == name }
     }
 
     /// Stops the peer and removes its folder; later calls do nothing.
-    func stop() {
+    public func stop() {
         guard
             !stopped.withLock({ stopped in
                 defer { stopped = true }; return stopped
