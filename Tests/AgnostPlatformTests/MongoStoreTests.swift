@@ -6,7 +6,10 @@ import Testing
 
 /// The MongoDB store against a MongoDB wire-protocol peer: the commands and documents libmongoc sends for each
 /// operation, and what the store makes of the server's error replies and of a dropped connection.
-@Suite struct MongoStoreTests {
+///
+/// Serialized: each test starts a Python peer, and fifteen starting at once on two cores starve the timing tests
+/// that share their run (the event hub's).
+@Suite(.serialized) struct MongoStoreTests {
     let body: [UInt8] = Array(#"{"name":"todo"}"#.utf8) + [0, 0xff, 0x80]
 
     /// Opens the store on a fresh peer scripted with `script`, runs `operation`, and returns the commands it sent
