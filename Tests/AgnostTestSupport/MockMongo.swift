@@ -1,4 +1,3 @@
-import AgnostTestSupport
 import Foundation
 import Synchronization
 

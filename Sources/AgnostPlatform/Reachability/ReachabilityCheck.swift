@@ -125,7 +125,7 @@ public struct ReachabilityCheck: Sendable {
                     uri.set("connectTimeoutMS", milliseconds: timeout)
                     uri.set("serverSelectionTimeoutMS", milliseconds: timeout)
                     do throws(MongoError) {
-                        try MongoSingleClient(uri).withConnection { connection throws(MongoError) in
+                        _ = try MongoSingleClient(uri).withConnection { connection throws(MongoError) in
                             try connection.readCommand(BSONDocument(["ping": .int32(1)]), in: "admin")
                         }
                     } catch {
