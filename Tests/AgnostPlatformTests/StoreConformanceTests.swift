@@ -51,7 +51,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
 
     /// Drops the test's database, through libmongoc as the store reaches it; blocking, as teardown may.
     static func drop(_ database: String, at uri: String) throws {
-        try MongoSingleClient(try MongoURI(uri)).withConnection { connection throws(MongoError) in
+        _ = try MongoSingleClient(try MongoURI(uri)).withConnection { connection throws(MongoError) in
             try connection.writeCommand(BSONDocument(["dropDatabase": .int32(1)]), in: database)
         }
     }
