@@ -226,6 +226,24 @@ import Testing
         #expect(sent.filter { $0.name == "insert" }.count == 2)
     }
 
+    /// The primary applied it, so trying again would only wait again: unavailable at once, with the reason.
+    @Test func aWriteAMajorityDidNotConfirmInTimeIsUnavailableWithoutARetry() async throws {
+        let timedOut = MockMongo.Reply(
+            "insert",
+            reply: ["n": 1, "writeConcernError": ["code": 64, "errmsg": "waiting for replication timed out"]]
+        )
+        let (result, sent) = try await sentCommands([timedOut]) { store in
+            await outcome { () async throws(StoreError) in
+                try await store.create(RecordKey(.app, name: "todo"), body: body)
+            }
+        }
+        #expect(result.failureCode == .unavailable)
+        let message = try #require(result.failureMessage)
+        #expect(message.contains("did not confirm the write on a majority within 10000 ms"), "\(message)")
+        #expect(message.contains("waiting for replication timed out"))
+        #expect(sent.map(\.name) == ["insert"])
+    }
+
     @Test func aDroppedConnectionIsRetriedOnceThenUnavailable() async throws {
         let key = RecordKey(.app, name: "todo")
         let (once, onceCommands) = try await sentCommands([.hangup("update")]) { store in
