@@ -32,6 +32,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .target(
             name: "AgnostSpec",
             dependencies: [
@@ -90,7 +91,8 @@ let package = Package(
         .target(
             name: "AgnostPlatform",
             dependencies: [
-                "AgnostSpec", "AgnostCompiler", "AgnostHTTP", "AgnostKnative", "AgnostOCI", "CSQLite", "COpenSSL",
+                "AgnostSpec", "AgnostCompiler", "AgnostHTTP", "AgnostKnative", "AgnostOCI", "CSQLite", "CMongoC",
+                "COpenSSL",
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -139,7 +141,11 @@ let package = Package(
             dependencies: ["AgnostImage", "AgnostOCI", "AgnostTestSupport"],
             exclude: ["Golden"]
         ),
-        .target(name: "AgnostTestSupport", path: "Tests/AgnostTestSupport", exclude: ["token_issuer.py", "kube_apiserver.py", "knative_validation.py"]),
+        .target(
+            name: "AgnostTestSupport",
+            path: "Tests/AgnostTestSupport",
+            exclude: ["token_issuer.py", "kube_apiserver.py", "knative_validation.py"]
+        ),
         .testTarget(
             name: "AgnostRegistryTests",
             dependencies: [

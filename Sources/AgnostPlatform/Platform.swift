@@ -278,7 +278,8 @@ public struct Platform: Sendable {
             } ?? uri.flatMap { ResourceEndpoint(uri: $0, type: resource.type) }
         let result: (reachable: Bool, detail: String)
         if let endpoint {
-            result = await reachability.check(endpoint)
+            let tls = resource.settings.tls || uri.map(ReachabilityCheck.usesTLS(uri:)) == true
+            result = await reachability.check(endpoint, of: resource.type, tls: tls)
         } else {
             result = (false, "its URI names no host to connect to")
         }

@@ -16,7 +16,7 @@ struct PlatformCommand: AsyncParsableCommand {
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Serve the platform's REST API under /v1 on an embedded SQLite store.",
+            abstract: "Serve the platform's REST API under /v1 on an embedded SQLite store or on MongoDB.",
             discussion: """
                 Resource secrets are sealed with the platform key: 32 bytes in base64, from --key-file or \
                 AGNOST_PLATFORM_KEY (make one with 'openssl rand -base64 32'). On the first start the platform makes \
@@ -27,7 +27,13 @@ struct PlatformCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Where to listen; loopback unless told otherwise.", valueName: "host:port"))
         var listen = "127.0.0.1:8090"
 
-        @Option(help: ArgumentHelp("The store: sqlite:PATH (default: platform.sqlite in --data).", valueName: "store"))
+        @Option(
+            help: ArgumentHelp(
+                "The store: sqlite:PATH (default: platform.sqlite in --data), or a MongoDB connection string "
+                    + "(mongodb://… or mongodb+srv://…) for several platform replicas on one replica set.",
+                valueName: "store"
+            )
+        )
         var store: String?
 
         @Option(help: ArgumentHelp("The folder of the platform's data.", valueName: "dir"))
@@ -41,9 +47,11 @@ struct PlatformCommand: AsyncParsableCommand {
 
         func validate() throws {
             _ = try endpoint()
-            if let store, !store.hasPrefix("sqlite:") || store.count == "sqlite:".count {
+            if let store, Self.sqlitePath(store) == nil, !Self.isMongoURI(store) {
                 throw ValidationError(
-                    "--store takes sqlite:PATH; '\(store)' is not one (the MongoDB store is not available yet)"
+                    "--store takes sqlite:PATH or a MongoDB connection string (mongodb://HOST/DATABASE); "
+                        // One with an @ may hold a password: not repeated.
+                        + (store.contains("@") ? "the one given is neither" : "'\(store)' is neither")
                 )
             }
         }
@@ -57,30 +65,31 @@ struct PlatformCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             let (host, port) = try endpoint()
+            let configuration = PlatformServerConfiguration(host: host, port: port)
             let deployer = try self.deployer()
-            let path =
-                store.map { String($0.dropFirst("sqlite:".count)) }
-                ?? (data as NSString).appendingPathComponent(
-                    "platform.sqlite"
-                )
-            try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent.isEmpty
-                    ? "." : (path as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true
-            )
             do {
                 try await Interruption.cancellingOnSignals {
+                    if let store, Self.isMongoURI(store) {
+                        try await withMongoStore(uri: store) { store in
+                            try await serve(
+                                store,
+                                sealer: sealer,
+                                cluster: deployer,
+                                configuration,
+                                recordsIn: store.location
+                            )
+                        }
+                        return
+                    }
+                    let path =
+                        store.flatMap(Self.sqlitePath) ?? (data as NSString).appendingPathComponent("platform.sqlite")
+                    let folder = (path as NSString).deletingLastPathComponent
+                    try FileManager.default.createDirectory(
+                        atPath: folder.isEmpty ? "." : folder,
+                        withIntermediateDirectories: true
+                    )
                     try await withSQLiteStore(path: path) { store in
-                        let platform = Platform(store: store, sealer: sealer, cluster: deployer)
-                        if let token = try await platform.bootstrapAdminToken() {
-                            Console.status("first start: an admin token, shown this once (only its hash is kept):")
-                            FileHandle.standardOutput.write(Data("\(token)\n".utf8))
-                        }
-                        try await withPlatformServer(platform, PlatformServerConfiguration(host: host, port: port)) {
-                            url in
-                            Console.status("platform on \(url)/v1 (data in \(path); ctrl-c stops it)")
-                            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                        }
+                        try await serve(store, sealer: sealer, cluster: deployer, configuration, recordsIn: path)
                     }
                 }
             } catch let error as PlatformError {
@@ -90,6 +99,35 @@ struct PlatformCommand: AsyncParsableCommand {
                 Console.error(error.message)
                 throw ExitCode.failure
             }
+        }
+
+        /// Serves the API on `store` until cancelled, after making the first admin token on a store without one.
+        private func serve(
+            _ store: any PlatformStore,
+            sealer: SecretSealer,
+            cluster: Deployer?,
+            _ configuration: PlatformServerConfiguration,
+            recordsIn location: String
+        ) async throws {
+            let platform = Platform(store: store, sealer: sealer, cluster: cluster)
+            if let token = try await platform.bootstrapAdminToken() {
+                Console.status("first start: an admin token, shown this once (only its hash is kept):")
+                FileHandle.standardOutput.write(Data("\(token)\n".utf8))
+            }
+            try await withPlatformServer(platform, configuration) { url in
+                Console.status("platform on \(url)/v1 (records in \(location); ctrl-c stops it)")
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+        }
+
+        private static func sqlitePath(_ store: String) -> String? {
+            guard store.hasPrefix("sqlite:"), store.count > "sqlite:".count else { return nil }
+            return String(store.dropFirst("sqlite:".count))
+        }
+
+        /// A MongoDB connection string, with something after its scheme.
+        private static func isMongoURI(_ store: String) -> Bool {
+            ["mongodb://", "mongodb+srv://"].contains { store.hasPrefix($0) && store.count > $0.count }
         }
 
         /// The cluster the options name; without any, the one kubectl would use, if there is one: a platform without

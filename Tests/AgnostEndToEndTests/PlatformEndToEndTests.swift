@@ -179,4 +179,47 @@ import Testing
         #expect(!everything.contains { $0.contains(password) }, "the resource's password never leaves the Secret")
         #expect(everything.filter { $0.contains(key) }.count == 1, "the key is in the answer that made it alone")
     }
+
+    /// On a MongoDB wire-protocol peer, which keeps nothing: the start makes the indexes, stores the admin token
+    /// (as nothing answers that one exists) with a majority write, and serves until SIGTERM.
+    @Test func onAMongoDBStoreItMakesTheIndexesAndTheFirstAdminToken() throws {
+        let mongo = try MockMongo()
+        defer { mongo.stop() }
+        let server = try BackgroundProcess(
+            Commands.agnostFn,
+            ["platform", "serve", "--listen", "127.0.0.1:0", "--store", mongo.uri],
+            environment: Commands.environment.merging(["AGNOST_PLATFORM_KEY": Self.key]) { $1 }
+        )
+        let line = try server.waitForLine(containing: "platform on ")
+        #expect(line.contains("records in \(mongo.uri)"), "\(line)")
+        #expect(server.output.contains { $0.hasPrefix("agp_") })
+        #expect(try server.stop() == 0, "\(server.output.joined(separator: "\n"))")
+        let commands = try mongo.commands()
+        // One per record kind: app, version, resource, apiKey, deployment, accessToken.
+        #expect(commands.filter { $0.name == "createIndexes" }.count == 6)
+        let insert = try #require(commands.first { $0.name == "insert" }, "\(commands.map(\.name))")
+        #expect(insert.document["insert"] as? String == "accessToken")
+        #expect((insert.document["writeConcern"] as? [String: Any])?["w"] as? String == "majority")
+    }
+
+    @Test func aMongoDBStoreThatCannotBeReachedIsNamedWithoutItsPassword() throws {
+        let closed = try ClosedPort()
+        let store = "mongodb://agnost:S3cret-pw@127.0.0.1:\(closed.port)/agnost?serverSelectionTimeoutMS=200"
+        let result = try Commands.run(
+            Commands.agnostFn,
+            ["platform", "serve", "--listen", "127.0.0.1:0", "--store", store],
+            environment: Commands.environment.merging(["AGNOST_PLATFORM_KEY": Self.key]) { $1 }
+        )
+        #expect(result.status == 1)
+        #expect(
+            result.standardError.contains(
+                "the MongoDB store mongodb://agnost@127.0.0.1:\(closed.port)/agnost is unavailable"
+            ),
+            "\(result.standardError)"
+        )
+        #expect(!(result.standardError + result.standardOutput).contains("S3cret-pw"))
+        let typo = try Commands.agnost("platform", "serve", "--store", "mongodb:/agnost:S3cret-pw@db")
+        #expect(typo.status != 0 && typo.standardError.contains("--store takes sqlite:PATH or a MongoDB connection"))
+        #expect(!typo.standardError.contains("S3cret-pw"))
+    }
 }

@@ -74,4 +74,49 @@ func withRedisServer<T>(_ body: (Int) async throws -> T) async throws -> T {
             #expect(try #require(again.value.reachability?.checkedAt) >= first.checkedAt)
         }
     }
+
+    @Test func aMongoDBIsReachableByItsPingAndAClosedPortOrAnotherProtocolIsNot() async throws {
+        let mongo = try MockMongo()
+        defer { mongo.stop() }
+        let check = ReachabilityCheck(timeout: .milliseconds(500))
+        let open = await check.check(ResourceEndpoint(host: "127.0.0.1", port: mongo.port), of: .mongodb)
+        #expect(open.reachable, "\(open.detail)")
+        #expect(open.detail.hasPrefix("MongoDB ping to 127.0.0.1:\(mongo.port) answered in "), "\(open.detail)")
+        #expect(try mongo.commands().map(\.name) == ["ping"])
+
+        let closedPort = try ClosedPort()
+        let closed = await check.check(ResourceEndpoint(host: "127.0.0.1", port: closedPort.port), of: .mongodb)
+        #expect(!closed.reachable)
+        #expect(closed.detail.hasPrefix("MongoDB ping to 127.0.0.1:\(closedPort.port): "), "\(closed.detail)")
+        #expect(closed.detail.contains("refused"), "\(closed.detail)")
+
+        // A port that accepts connections but never answers MongoDB's handshake: TCP alone would call it reachable.
+        let silent = try LoopbackListener()
+        defer { close(silent.descriptor) }
+        let started = ContinuousClock.now
+        let mute = await check.check(ResourceEndpoint(host: "127.0.0.1", port: silent.port), of: .mongodb)
+        #expect(!mute.reachable, "\(mute.detail)")
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func aMongoDBResourceIsCheckedByItsPing() async throws {
+        let mongo = try MockMongo()
+        defer { mongo.stop() }
+        try await StoreUnderTest.sqlite.withStore { store in
+            let platform = Platform(store: store, sealer: try SecretSealer(key: Array(repeating: 1, count: 32)))
+            let added = try await platform.addResource(
+                .init(
+                    name: "maindb",
+                    app: nil,
+                    type: .mongodb,
+                    settings: ConnectionSettings(),
+                    uri: "mongodb://app:Mg-s3cret@127.0.0.1:\(mongo.port)/todo"
+                )
+            )
+            let reachability = try #require(added.value.reachability)
+            #expect(reachability.reachable, "\(reachability.detail)")
+            #expect(reachability.detail.hasPrefix("MongoDB ping to 127.0.0.1:\(mongo.port) answered"))
+            #expect(!reachability.detail.contains("Mg-s3cret"))
+        }
+    }
 }

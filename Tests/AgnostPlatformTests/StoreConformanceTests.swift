@@ -1,10 +1,29 @@
-import AgnostPlatform
+import AgnostTestSupport
 import Foundation
 import Testing
+
+@testable import AgnostPlatform
 
 /// A store the conformance suite runs against, fresh for each test.
 enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
     case sqlite
+    /// A real MongoDB, at `AGNOST_TEST_MONGODB_URI`, in a database of the test's own, dropped afterwards.
+    case mongodb
+
+    /// The MongoDB the suite runs against, such as `mongodb://127.0.0.1:27017`; it needs the right to create and
+    /// drop databases.
+    static let mongoURI = ProcessInfo.processInfo.environment["AGNOST_TEST_MONGODB_URI"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+
+    /// The stores the suite runs against here: MongoDB only when `AGNOST_TEST_MONGODB_URI` names one, which
+    /// ``StoreConformanceTests/twoPlatformReplicasShareOneMongoDB()``, skipped otherwise, shows.
+    static var available: [StoreUnderTest] { mongoURI == nil ? [.sqlite] : allCases }
+
+    static let mongoSkipped: Comment = """
+        no MongoDB here; set AGNOST_TEST_MONGODB_URI to a MongoDB's connection string to run the store \
+        conformance suite against it too
+        """
 
     var testDescription: String { rawValue }
 
@@ -17,6 +36,23 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
             try await withSQLiteStore(path: directory.appendingPathComponent("platform.sqlite").path) { store in
                 try await body(store)
             }
+        case .mongodb:
+            guard let uri = Self.mongoURI else { throw FixtureFailure("AGNOST_TEST_MONGODB_URI is not set") }
+            let database = "agnost_conformance_\(UUID().uuidString.prefix(8).lowercased())"
+            do {
+                try await withMongoStore(uri: uri, database: database) { store in try await body(store) }
+            } catch {
+                try Self.drop(database, at: uri)
+                throw error
+            }
+            try Self.drop(database, at: uri)
+        }
+    }
+
+    /// Drops the test's database, through libmongoc as the store reaches it; blocking, as teardown may.
+    static func drop(_ database: String, at uri: String) throws {
+        _ = try MongoSingleClient(try MongoURI(uri)).withConnection { connection throws(MongoError) in
+            try connection.writeCommand(BSONDocument(["dropDatabase": .int32(1)]), in: database)
         }
     }
 }
@@ -33,7 +69,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 
-    @Test(arguments: StoreUnderTest.allCases)
+    @Test(arguments: StoreUnderTest.available)
     func aCreatedRecordReadsBackAtRevisionOne(_ store: StoreUnderTest) async throws {
         try await store.withStore { store in
             let key = RecordKey(.app, name: "todo")
@@ -45,7 +81,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 
-    @Test(arguments: StoreUnderTest.allCases)
+    @Test(arguments: StoreUnderTest.available)
     func aKeyIsUniqueWithinItsKindAndScope(_ store: StoreUnderTest) async throws {
         try await store.withStore { store in
             _ = try await store.create(RecordKey(.version, scope: "todo", name: "v1"), body: body("1"))
@@ -61,7 +97,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 
-    @Test(arguments: StoreUnderTest.allCases)
+    @Test(arguments: StoreUnderTest.available)
     func anUpdateFromTheCurrentRevisionMovesItOn(_ store: StoreUnderTest) async throws {
         try await store.withStore { store in
             let key = RecordKey(.resource, name: "maindb")
@@ -73,7 +109,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
     }
 
     /// Two updates from the same revision: one wins, the other is told and changes nothing.
-    @Test(arguments: StoreUnderTest.allCases)
+    @Test(arguments: StoreUnderTest.available)
     func twoUpdatesFromOneRevisionConflict(_ store: StoreUnderTest) async throws {
         try await store.withStore { store in
             let key = RecordKey(.app, name: "todo")
@@ -97,7 +133,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 
-    @Test(arguments: StoreUnderTest.allCases)
+    @Test(arguments: StoreUnderTest.available)
     func changingAMissingRecordIsNotFound(_ store: StoreUnderTest) async throws {
         try await store.withStore { store in
             let key = RecordKey(.deployment, scope: "todo", name: "d1")
@@ -110,7 +146,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 
-    @Test(arguments: StoreUnderTest.allCases)
+    @Test(arguments: StoreUnderTest.available)
     func aDeleteHonoursTheRevision(_ store: StoreUnderTest) async throws {
         try await store.withStore { store in
             let key = RecordKey(.apiKey, scope: "todo/v1", name: "mobile")
@@ -126,7 +162,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 
-    @Test(arguments: StoreUnderTest.allCases)
+    @Test(arguments: StoreUnderTest.available)
     func listingsArePagedInNameOrderWithinTheirScope(_ store: StoreUnderTest) async throws {
         try await store.withStore { store in
             let names = (1...25).map { String(format: "v%02d", $0) }.shuffled()
@@ -172,7 +208,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
     }
 
     /// Many writes at once, some of which fail, are group-committed without one failure spoiling the others.
-    @Test(arguments: StoreUnderTest.allCases)
+    @Test(arguments: StoreUnderTest.available)
     func concurrentWritesSucceedOrFailEachOnTheirOwn(_ store: StoreUnderTest) async throws {
         try await store.withStore { store in
             _ = try await store.create(RecordKey(.app, name: "taken"), body: body("t"))
@@ -203,6 +239,28 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible {
             } while cursor != nil
             #expect(stored.count == 181)
             #expect(try await store.record(RecordKey(.app, name: "taken"))?.body == body("t"))
+        }
+    }
+
+    /// Two platform replicas, each with a store of its own on one database: what one writes the other reads, and
+    /// the unique index holds across them.
+    @Test(.enabled(if: StoreUnderTest.mongoURI != nil, StoreUnderTest.mongoSkipped))
+    func twoPlatformReplicasShareOneMongoDB() async throws {
+        let uri = try #require(StoreUnderTest.mongoURI)
+        let database = "agnost_conformance_\(UUID().uuidString.prefix(8).lowercased())"
+        defer { try? StoreUnderTest.drop(database, at: uri) }
+        try await withMongoStore(uri: uri, database: database) { first in
+            try await withMongoStore(uri: uri, database: database) { second in
+                let key = RecordKey(.app, name: "todo")
+                let created = try await first.create(key, body: body("1"))
+                #expect(try await second.record(key) == created)
+                let duplicate = await #expect(throws: StoreError.self) {
+                    _ = try await second.create(key, body: body("2"))
+                }
+                #expect(duplicate?.code == .duplicate)
+                let updated = try await second.update(key, body: body("3"), ifRevision: 1)
+                #expect(try await first.record(key) == updated)
+            }
         }
     }
 }

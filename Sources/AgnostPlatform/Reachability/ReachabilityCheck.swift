@@ -57,13 +57,15 @@ public struct ResourceEndpoint: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Whether a resource answers: a TCP connection to its endpoint within a timeout, as Agnost's engine monitor
-/// checks, without credentials.
+/// Whether a resource answers within a timeout, without credentials: a TCP connection to its endpoint, as Agnost's
+/// engine monitor checks, and for MongoDB the server's answer to `ping` through libmongoc.
 ///
 /// ```swift
 /// let result = await ReachabilityCheck(timeout: .seconds(2)).check(ResourceEndpoint(host: "127.0.0.1", port: 6379))
 /// result.reachable   // true
 /// result.detail      // "TCP 127.0.0.1:6379 connected in 1 ms"
+/// let mongo = await ReachabilityCheck().check(ResourceEndpoint(host: "127.0.0.1", port: 27017), of: .mongodb)
+/// mongo.detail       // "MongoDB ping to 127.0.0.1:27017 answered in 2 ms"
 /// ```
 public struct ReachabilityCheck: Sendable {
     public var timeout: Duration
@@ -72,6 +74,26 @@ public struct ReachabilityCheck: Sendable {
         self.timeout = timeout
     }
 
+    /// Checks a resource of `type` at `endpoint`: MongoDB by its `ping` (over TLS when `tls`), others by TCP.
+    public func check(
+        _ endpoint: ResourceEndpoint,
+        of type: ResourceType,
+        tls: Bool = false
+    ) async -> (reachable: Bool, detail: String) {
+        switch type {
+        case .mongodb: await ping(endpoint, tls: tls)
+        case .postgres, .redis, .rabbitmq, .s3: await check(endpoint)
+        }
+    }
+
+    /// Whether a resource's connection URI asks for TLS: `tls=true` or `ssl=true`, or a `mongodb+srv` one.
+    public static func usesTLS(uri: String) -> Bool {
+        if uri.hasPrefix("mongodb+srv://") { return true }
+        let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+        return query.split(separator: "&").contains { $0.lowercased() == "tls=true" || $0.lowercased() == "ssl=true" }
+    }
+
+    /// Whether anything accepts a TCP connection at `endpoint`.
     public func check(_ endpoint: ResourceEndpoint) async -> (reachable: Bool, detail: String) {
         let started = ContinuousClock.now
         let milliseconds = Self.milliseconds(timeout)
@@ -87,6 +109,35 @@ public struct ReachabilityCheck: Sendable {
                 return (false, "TCP \(endpoint): no answer within \(milliseconds) ms")
             }
             return (false, "TCP \(endpoint): \(Self.reason(error))")
+        }
+    }
+
+    /// A direct connection to the one server at `endpoint` and its `ping`, through libmongoc, whose calls block:
+    /// they run on NIO's blocking pool, not the cooperative one.
+    private func ping(_ endpoint: ResourceEndpoint, tls: Bool) async -> (reachable: Bool, detail: String) {
+        let timeout = Int32(clamping: Self.milliseconds(timeout))
+        let subject = "MongoDB ping to \(endpoint)"
+        do {
+            return try await NIOThreadPool.singleton.runIfActive {
+                let started = ContinuousClock.now
+                do throws(StoreError) {
+                    let uri = try MongoURI("mongodb://\(endpoint)/?directConnection=true&tls=\(tls)")
+                    uri.set("connectTimeoutMS", milliseconds: timeout)
+                    uri.set("serverSelectionTimeoutMS", milliseconds: timeout)
+                    do throws(MongoError) {
+                        _ = try MongoSingleClient(uri).withConnection { connection throws(MongoError) in
+                            try connection.readCommand(BSONDocument(["ping": .int32(1)]), in: "admin")
+                        }
+                    } catch {
+                        return (false, "\(subject): \(error.message)")
+                    }
+                } catch {
+                    return (false, "\(subject): \(error.message)")
+                }
+                return (true, "\(subject) answered in \(Self.milliseconds(ContinuousClock.now - started)) ms")
+            }
+        } catch {
+            return (false, "\(subject): \(error)")
         }
     }
 

@@ -59,7 +59,7 @@ public struct StorePage: Sendable, Hashable {
 /// listed in pages. Every change returns only once it is durable.
 ///
 /// Two implementations keep the same contract, which one conformance suite checks: ``SQLiteStore``, embedded, and
-/// the MongoDB store for several platform replicas.
+/// ``MongoStore``, for several platform replicas on one replica set.
 ///
 /// ```swift
 /// let created = try await store.create(RecordKey(.app, name: "todo"), body: body)

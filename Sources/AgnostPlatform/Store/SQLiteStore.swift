@@ -338,12 +338,7 @@ public final class SQLiteStore: PlatformStore {
         } catch {
             throw storeError(error, connection.path)
         }
-        guard let current else { throw StoreError(.notFound, "no \(key)", context: key.description) }
-        throw StoreError(
-            .revisionConflict,
-            "\(key) is at revision \(current.revision), not \(revision ?? 0): read it again and retry",
-            context: key.description
-        )
+        throw StoreError.unchanged(key, at: current?.revision, expected: revision)
     }
 
     private static func storeError(_ error: SQLiteError, _ path: String) -> StoreError {

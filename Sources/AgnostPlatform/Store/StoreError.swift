@@ -35,3 +35,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+extension StoreError {
+    /// Why an update or delete of `key` from revision `expected` changed nothing: the record is gone (`current`
+    /// nil) or at another revision.
+    static func unchanged(_ key: RecordKey, at current: Int?, expected: Int?) -> StoreError {
+        guard let current else { return StoreError(.notFound, "no \(key)", context: key.description) }
+        return StoreError(
+            .revisionConflict,
+            "\(key) is at revision \(current), not \(expected ?? 0): read it again and retry",
+            context: key.description
+        )
+    }
+}
