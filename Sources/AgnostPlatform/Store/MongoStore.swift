@@ -24,14 +24,7 @@ public func withMongoStore<T>(
     _ body: (MongoStore) async throws -> T
 ) async throws -> T {
     let store = try await MongoStore(uri: uri, database: database, threads: threads)
-    do {
-        let result = try await body(store)
-        await store.close()
-        return result
-    } catch {
-        await store.close()
-        throw error
-    }
+    return try await closing(store, after: body)
 }
 
 /// The ``PlatformStore`` for several platform replicas: records in a MongoDB database, through libmongoc.
@@ -189,7 +182,7 @@ public final class MongoStore: PlatformStore {
     }
 
     /// Waits for every call started before, then stops the store's threads; the pool closes with the store.
-    fileprivate func close() async {
+    func close() async {
         try? await threads.shutdownGracefully()
     }
 

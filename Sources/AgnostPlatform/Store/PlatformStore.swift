@@ -94,3 +94,24 @@ public protocol PlatformStore: Sendable {
     ) async throws(StoreError)
         -> StorePage
 }
+
+/// A store that closes: after every call it started, waiting for them.
+protocol ClosableStore: PlatformStore {
+    func close() async
+}
+
+extension MongoStore: ClosableStore {}
+extension SQLiteStore: ClosableStore {}
+
+/// Runs `body` with `store`, then closes it, whether `body` returned or threw: what each `with…Store` does once
+/// the store is open.
+func closing<Store: ClosableStore, T>(_ store: Store, after body: (Store) async throws -> T) async throws -> T {
+    do {
+        let result = try await body(store)
+        await store.close()
+        return result
+    } catch {
+        await store.close()
+        throw error
+    }
+}

@@ -16,14 +16,7 @@ public func withSQLiteStore<T>(
     _ body: (SQLiteStore) async throws -> T
 ) async throws -> T {
     let store = try SQLiteStore(path: path, readers: readers)
-    do {
-        let result = try await body(store)
-        await store.close()
-        return result
-    } catch {
-        await store.close()
-        throw error
-    }
+    return try await closing(store, after: body)
 }
 
 /// The embedded ``PlatformStore``: one SQLite file in WAL mode, every commit synced (`synchronous = FULL`).
@@ -176,7 +169,7 @@ public final class SQLiteStore: PlatformStore {
     }
 
     /// Waits for every write queued before, then closes the connections.
-    fileprivate func close() async {
+    func close() async {
         await writer.close()
         for reader in readers { await reader.close() }
     }
