@@ -83,9 +83,9 @@ let package = Package(
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostCron", package: "runtime"),
                 .product(name: "AgnostDigest", package: "runtime"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -169,6 +169,9 @@ let package = Package(
                 .product(name: "AgnostBundle", package: "runtime"),
                 .product(name: "AgnostCron", package: "runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

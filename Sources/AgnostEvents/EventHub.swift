@@ -3,6 +3,8 @@ import AgnostCron
 import AgnostDigest
 import AgnostHTTP
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// What an ``EventHub`` serves and where it keeps its state.
 ///
@@ -63,7 +65,7 @@ public struct EventHubLimits: Sendable, Hashable {
     public var compactionThreshold: Int
 
     public init(
-        concurrency: Int = 8,
+        concurrency: Int = 32,
         backoff: Backoff = Backoff(),
         maximumEventSize: Int = 4 << 20,
         compactionThreshold: Int = 10_000
@@ -87,27 +89,37 @@ public func withEventHub<T: Sendable>(
     _ configuration: EventHubConfiguration,
     _ body: (EventHub) async throws -> T
 ) async throws -> T {
-    let hub = try EventHub(configuration: configuration)
-    let ingress = IngressServer(hub: hub, host: configuration.host, port: configuration.port)
-    let url = try await ingress.start(maximumEventSize: configuration.limits.maximumEventSize)
-    await hub.start(ingressURL: url)
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let hub: EventHub
     do {
-        let result = try await body(hub)
-        await hub.stop()
-        await ingress.stop()
-        return result
+        hub = try EventHub(configuration: configuration, eventLoop: group.next())
     } catch {
-        await hub.stop()
-        await ingress.stop()
+        try? await group.shutdownGracefully()
         throw error
     }
+    let ingress = IngressServer(hub: hub, host: configuration.host, port: configuration.port)
+    let result: Result<T, any Error>
+    do {
+        let url = try await ingress.start(maximumEventSize: configuration.limits.maximumEventSize)
+        await hub.start(ingressURL: url)
+        result = .success(try await body(hub))
+    } catch {
+        result = .failure(error)
+    }
+    await hub.stop()
+    await ingress.stop()
+    try? await group.shutdownGracefully()
+    return try result.get()
 }
 
 /// The local broker and scheduler of one app version: accepts queue messages durably, delivers them to the
 /// version's server with retries, backoff and dead letters, and fires its cron jobs as a PingSource would.
 ///
-/// Create one with ``withEventHub(_:_:)``.
+/// The hub runs on an event loop of its own, which its ingress and its deliveries use too, so that a message is
+/// received, stored, delivered and acknowledged without changing threads. Create one with ``withEventHub(_:_:)``.
 public actor EventHub {
+    /// The thread everything of the hub runs on: its actor, its ingress and its deliveries.
+    nonisolated let eventLoop: any EventLoop
     private let manifest: BundleManifest
     /// For the hub's own API, which its owner's tools call with the internal token.
     let internalTokenDigest: SHA256Digest
@@ -117,16 +129,18 @@ public actor EventHub {
     private let limits: EventHubLimits
     private let now: @Sendable () -> Date
     private let log: EventLog
+    private let client: DeliveryClient
     private var machine: DeliveryMachine
     private var recordsInLog: Int
+    /// What waits for the records staged in the log to be on disk; they are committed together once the event
+    /// loop has read every request that was ready.
+    private var awaitingCommit: [(EventHubError?) -> Void] = []
     private var serverURL: String?
     private var storageFailure: EventHubError?
     private var stopping = false
     private var wakeTask: Task<Void, Never>?
     private var wakeAt: Date?
-    private var deliveries: [UInt64: Task<Void, Never>] = [:]
     private var cronTasks: [Task<Void, Never>] = []
-    private var idleClients: [HTTPClient] = []
     /// Senders waiting for the first delivery of their message, which may end before they start waiting.
     private var firstDeliveries: [UInt64: FirstDeliveryWait] = [:]
     private var announcedUnavailable = false
@@ -138,7 +152,12 @@ public actor EventHub {
     /// What the hub does, as it happens; the newest 10 000 are kept while nobody reads.
     public nonisolated let events: AsyncStream<HubEvent>
 
-    init(configuration: EventHubConfiguration) throws(EventHubError) {
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        eventLoop.executor.asUnownedSerialExecutor()
+    }
+
+    init(configuration: EventHubConfiguration, eventLoop: any EventLoop) throws(EventHubError) {
+        self.eventLoop = eventLoop
         manifest = configuration.manifest
         internalTokenDigest = SHA256.hash(Array(configuration.internalToken.utf8))
         queueToken = SenderToken.derive(from: configuration.internalToken, for: .queue)
@@ -164,6 +183,7 @@ public actor EventHub {
         self.schedules = schedules
         let (log, records) = try EventLog.open(directory: configuration.stateDirectory)
         self.log = log
+        client = DeliveryClient(eventLoop: eventLoop)
         recordsInLog = records.count
         machine = DeliveryMachine(
             queues: QueueSettings.all(in: manifest, limits: configuration.limits),
@@ -187,19 +207,23 @@ public actor EventHub {
         stopping = true
         wakeTask?.cancel()
         for task in cronTasks { task.cancel() }
-        for task in deliveries.values { task.cancel() }
+        // Deliveries running end now as failures, which a stopping hub does not record: they are sent again.
+        client.close()
         for task in cronTasks { await task.value }
-        for task in Array(deliveries.values) { await task.value }
-        for case .waiting(let waiter) in firstDeliveries.values { waiter.resume(returning: nil) }
+        commitStaged()
+        for case .waiting(let respond) in firstDeliveries.values {
+            respond(503, Self.json(["error": "the hub stopped before delivering"]))
+        }
         firstDeliveries = [:]
         eventContinuation.finish()
         // Closed here, not when the hub is freed: a hub started next on the same directory must find it unlocked.
-        await log.close()
+        log.close()
     }
 
     /// Points deliveries at the version's server, after it (re)started on a new port; nil while it is down, and
     /// deliveries wait.
     public func setServerURL(_ url: String?) {
+        if url != serverURL { client.forgetIdleConnections() }
         serverURL = url
         announcedUnavailable = false
         pump()
@@ -211,11 +235,14 @@ public actor EventHub {
     }
 
     /// Sends dead letter `sequence` again to its queue, as a first attempt, once that is on disk.
-    public func replay(_ sequence: UInt64) async throws(EventHubError) {
+    public func replay(_ sequence: UInt64) throws(EventHubError) {
         guard let record = machine.replay(sequence, at: now()) else {
             throw EventHubError(.notFound, "no dead letter \(sequence)", context: String(sequence))
         }
-        try await persist([record])
+        var failure: EventHubError?
+        persist([record]) { failure = $0 }
+        commitStaged()
+        if let failure { throw failure }
         pump()
     }
 
@@ -234,14 +261,14 @@ public actor EventHub {
 
     // MARK: Ingress
 
-    /// Stores an event POSTed to the ingress; answers 202 once it is on disk, or with the first delivery's outcome
-    /// when `waitForOutcome`.
-    nonisolated func receive(
+    /// Stores an event POSTed to the ingress, and calls `respond` with the status and body of the answer: 202 once
+    /// the event is on disk, or the first delivery's outcome when `waitForOutcome`.
+    func receive(
         headers: [(name: String, value: String)],
         body: [UInt8],
-        waitForOutcome: Bool
-    ) async -> (status: Int, body: String) {
-        // Parsed and checked outside the actor, which then only numbers and stores the message.
+        waitForOutcome: Bool,
+        respond: @escaping @Sendable (Int, String) -> Void
+    ) {
         let request: IngressRequest
         do {
             request = try IngressRequest(
@@ -252,46 +279,32 @@ public actor EventHub {
                 tokenDigest: queueTokenDigest
             )
         } catch {
-            return (error.status, Self.json(["error": error.reason]))
+            return respond(error.status, Self.json(["error": error.reason]))
         }
-        return await store(request, waitForOutcome: waitForOutcome)
-    }
-
-    private func store(_ request: IngressRequest, waitForOutcome: Bool) async -> (status: Int, body: String) {
-        if let storageFailure { return (503, Self.json(["error": storageFailure.message])) }
+        if let storageFailure { return respond(503, Self.json(["error": storageFailure.message])) }
         guard !stopping, let record = machine.accept(request.message, notBefore: request.notBefore, at: now()),
             case .accepted(let sequence, _, _, let dueAt) = record
         else {
-            return (503, Self.json(["error": "the hub is stopping"]))
+            return respond(503, Self.json(["error": "the hub is stopping"]))
         }
         if waitForOutcome { firstDeliveries[sequence] = .expected }
-        do {
-            try await persist([record])
-        } catch {
-            firstDeliveries[sequence] = nil
-            return (503, Self.json(["error": error.message]))
-        }
-        eventContinuation.yield(.accepted(queue: request.message.queue, id: request.message.id, dueAt: dueAt))
-        guard waitForOutcome else {
-            pump()
-            return (202, "")
-        }
-        let first: FirstDelivery?
-        if case .done(let delivery) = firstDeliveries.removeValue(forKey: sequence) {
-            first = delivery
-        } else {
-            first = await withCheckedContinuation { continuation in
-                firstDeliveries[sequence] = .waiting(continuation)
-                pump()
+        persist([record]) { failure in
+            if let failure {
+                self.firstDeliveries[sequence] = nil
+                return respond(503, Self.json(["error": failure.message]))
+            }
+            self.eventContinuation.yield(.accepted(queue: request.message.queue, id: request.message.id, dueAt: dueAt))
+            guard waitForOutcome else {
+                self.pump()
+                return respond(202, "")
+            }
+            if case .done(let delivery) = self.firstDeliveries.removeValue(forKey: sequence) {
+                respond(200, Self.json(delivery))
+            } else {
+                self.firstDeliveries[sequence] = .waiting(respond)
+                self.pump()
             }
         }
-        guard let first else { return (503, Self.json(["error": "the hub stopped before delivering"])) }
-        var answer: [String: Any] = ["id": first.id, "attempt": first.attempt]
-        switch first.result {
-        case .status(let status): answer["status"] = status
-        case .transportError(let reason): answer["error"] = reason
-        }
-        return (200, Self.json(answer))
     }
 
     // MARK: Delivery
@@ -356,10 +369,8 @@ public actor EventHub {
             // The server answers 504 itself when the handler overruns; the margin leaves it time to.
             timeout: .milliseconds(queue.timeoutMilliseconds) + .seconds(5)
         )
-        let client = idleClients.popLast()
-        deliveries[sequence] = Task {
-            let (outcome, duration, used) = await Self.send(request, client: client)
-            await self.finish(sequence, message, attempt: attempt, outcome: outcome, duration: duration, client: used)
+        client.send(request) { outcome, duration in
+            self.finish(sequence, message, attempt: attempt, outcome: outcome, duration: duration)
         }
     }
 
@@ -368,11 +379,8 @@ public actor EventHub {
         _ message: QueueMessage,
         attempt: Int,
         outcome: DeliveryOutcome,
-        duration: Duration,
-        client: HTTPClient?
-    ) async {
-        deliveries[sequence] = nil
-        if let client { idleClients.append(client) }
+        duration: Duration
+    ) {
         guard !stopping, let (record, resolution) = machine.complete(sequence, with: outcome, at: now()) else {
             return
         }
@@ -380,16 +388,24 @@ public actor EventHub {
         let delivery = FirstDelivery(id: message.id, attempt: attempt, result: outcome)
         switch firstDeliveries[sequence] {
         case .expected: firstDeliveries[sequence] = .done(delivery)
-        case .waiting(let waiter):
+        case .waiting(let respond):
             firstDeliveries[sequence] = nil
-            waiter.resume(returning: delivery)
+            respond(200, Self.json(delivery))
         case .done, nil: break
         }
-        do {
-            try await persist([record])
-        } catch {
-            return
+        persist([record]) { failure in
+            guard failure == nil else { return }
+            self.report(resolution, of: message, attempt: attempt, outcome: outcome, duration: duration)
         }
+    }
+
+    private func report(
+        _ resolution: DeliveryMachine.Resolution,
+        of message: QueueMessage,
+        attempt: Int,
+        outcome: DeliveryOutcome,
+        duration: Duration
+    ) {
         switch (resolution, outcome) {
         case (.acknowledged, .status(let status)):
             eventContinuation.yield(
@@ -420,50 +436,42 @@ public actor EventHub {
         }
     }
 
-    /// Writes `records` and waits until they are on disk; compacts the log when it has grown mostly dead.
-    private func persist(_ records: [EventRecord]) async throws(EventHubError) {
-        let failure: EventHubError? = await withCheckedContinuation { continuation in
-            // Queued in the actor's order, before any compaction that a later call queues.
-            log.append(records) { continuation.resume(returning: $0) }
-            recordsInLog += records.count
+    // MARK: Storage
+
+    /// Stages `records` in the log, and calls `completion` once they are on disk, or failed to get there: with
+    /// everything else staged while the event loop reads what is ready, so that they share one sync.
+    private func persist(_ records: [EventRecord], completion: @escaping (EventHubError?) -> Void) {
+        log.stage(records)
+        recordsInLog += records.count
+        awaitingCommit.append(completion)
+        guard awaitingCommit.count == 1 else { return }
+        // Runs after the requests read in this pass of the event loop, whose records join this commit.
+        eventLoop.execute { self.assumeIsolated { $0.commitStaged() } }
+    }
+
+    /// Commits what is staged and tells who waits for it; compacts the log when it has grown mostly dead.
+    private func commitStaged() {
+        guard !awaitingCommit.isEmpty else { return }
+        let waiting = awaitingCommit
+        awaitingCommit = []
+        var failure: EventHubError?
+        do throws(EventHubError) {
+            try log.commit()
             if recordsInLog >= limits.compactionThreshold
                 && (machine.liveCount + machine.deadLetters.count) * 4 < recordsInLog
             {
                 let live = machine.liveRecords()
                 recordsInLog = live.count
-                log.replace(with: live) { _ in }
+                try log.replace(with: live)
             }
-        }
-        if let failure {
-            if storageFailure == nil {
-                storageFailure = failure
-                eventContinuation.yield(.storageFailed(message: failure.message))
-            }
-            throw failure
-        }
-    }
-
-    private static func send(
-        _ request: HTTPClientRequest,
-        client: HTTPClient?
-    ) async -> (DeliveryOutcome, Duration, HTTPClient?) {
-        let started = ContinuousClock.now
-        let available: HTTPClient
-        if let client {
-            available = client
-        } else {
-            do throws(HTTPClientError) {
-                available = try HTTPClient(maximumResponseSize: 1 << 20)
-            } catch {
-                return (.transportError(error.message), ContinuousClock.now - started, nil)
-            }
-        }
-        do {
-            let response = try await available.execute(request)
-            return (.status(response.status), ContinuousClock.now - started, available)
         } catch {
-            return (.transportError(error.message), ContinuousClock.now - started, available)
+            failure = error
+            if storageFailure == nil {
+                storageFailure = error
+                eventContinuation.yield(.storageFailed(message: error.message))
+            }
         }
+        for completion in waiting { completion(failure) }
     }
 
     private static func failure(_ outcome: DeliveryOutcome) -> DeliveryFailure {
@@ -502,7 +510,9 @@ public actor EventHub {
                 scheduledAt: scheduledAt,
                 credential: .senderToken(cronToken)
             )
-            (outcome, duration, _) = await Self.send(request, client: nil)
+            (outcome, duration) = await withCheckedContinuation { continuation in
+                client.send(request) { continuation.resume(returning: ($0, $1)) }
+            }
         } else {
             (outcome, duration) = (.transportError("no server is running"), .zero)
         }
@@ -518,13 +528,24 @@ public actor EventHub {
             String(decoding: $0, as: UTF8.self)
         } ?? "{}"
     }
+
+    /// A first delivery's outcome, as a sender that waited for it is answered.
+    private static func json(_ delivery: FirstDelivery) -> String {
+        var answer: [String: Any] = ["id": delivery.id, "attempt": delivery.attempt]
+        switch delivery.result {
+        case .status(let status): answer["status"] = status
+        case .transportError(let reason): answer["error"] = reason
+        }
+        return json(answer)
+    }
 }
 
 /// Where a sender waiting for its message's first delivery stands.
 private enum FirstDeliveryWait {
     /// The message is being stored; the sender waits once it is.
     case expected
-    case waiting(CheckedContinuation<FirstDelivery?, Never>)
+    /// The sender waits, to be answered with this.
+    case waiting(@Sendable (Int, String) -> Void)
     /// The delivery ended before the sender started waiting.
     case done(FirstDelivery)
 }

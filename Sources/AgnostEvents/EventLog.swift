@@ -1,10 +1,8 @@
 internal import CZlib
-import Dispatch
 import Foundation
-import Synchronization
 
-/// The hub's append-only log of ``EventRecord``s in one file: an append is reported done once it is written and,
-/// unless it holds only acknowledgements, synced.
+/// The hub's append-only log of ``EventRecord``s in one file, used from one thread at a time (the hub's event loop):
+/// records are staged, then committed together, written and, unless they are only acknowledgements, synced.
 ///
 /// File format: the 8 bytes `AGNEVLG2`, then frames of a little-endian UInt32 payload length, a little-endian
 /// UInt32 CRC-32 of the payload, and the payload, one record in its binary form (see `EventRecordCoding.swift`).
@@ -12,67 +10,53 @@ import Synchronization
 /// `kill -9` or a power cut tore) and truncates the file there. A log of the first format, `AGNEVLG1`, whose
 /// payloads are JSON, is read and rewritten in the second.
 ///
-/// Appends are group-committed: they queue up while a write is running, and the next write takes every queued
-/// frame with one `fdatasync`, so many concurrent senders share a sync. A batch of acknowledgements alone is written
-/// but not synced (the next sync, or the close, takes it along): a process killed keeps what it wrote, and one lost
-/// to a power cut only redelivers a message that was handled, which at-least-once delivery allows; syncing it would
-/// make the senders waiting behind it wait for a second sync.
-final class EventLog: Sendable {
+/// Group commit is the caller's: the hub stages the records of every request its event loop read in one pass and
+/// commits them with one `fdatasync`, so many concurrent senders share a sync. A commit of acknowledgements alone is
+/// written but not synced (the next sync, or the close, takes it along): a process killed keeps what it wrote, and
+/// one lost to a power cut only redelivers a message that was handled, which at-least-once delivery allows.
+final class EventLog {
     static let fileName = "events.log"
     static let lockFileName = "events.lock"
     static let magic = Array("AGNEVLG2".utf8)
     /// The header of logs whose records are JSON, written before the binary form.
     static let jsonMagic = Array("AGNEVLG1".utf8)
 
-    typealias Completion = @Sendable (EventHubError?) -> Void
-
-    private enum Operation {
-        /// Encoded on the writer's thread, not the caller's, which may be the hub's actor.
-        case append([EventRecord], Completion)
-        /// Replaces the whole file with these records.
-        case replace([EventRecord], Completion)
-        /// Closes the file and releases the lock, after everything queued before.
-        case close(Completion)
-    }
-
-    private struct State {
-        var descriptor: Int32
-        /// Held with `flock` while the log is open; -1 once closed, as is `descriptor`.
-        var lock: Int32
-        var queued: [Operation] = []
-        var writing = false
-        /// Once a write failed, the file's tail is unknown: every later operation fails too.
-        var failure: EventHubError?
-        var syncs = 0
-    }
-
     let directory: URL
     let path: String
-    private let state: Mutex<State>
-    private let writer = DispatchQueue(label: "agnost.events.log")
+    private var descriptor: Int32
+    /// Held with `flock` while the log is open; -1 once closed, as is `descriptor`.
+    private var lock: Int32
+    /// Frames staged for the next commit.
+    private var staged: [UInt8] = []
+    private var stagedMustBeSynced = false
+    /// Once a write failed, the file's tail is unknown: every later commit fails too.
+    private var failure: EventHubError?
+    /// How many times commits were synced to disk.
+    private(set) var syncs = 0
 
     private init(directory: URL, descriptor: Int32, lock: Int32) {
         self.directory = directory
         path = directory.appendingPathComponent(Self.fileName).path
-        state = Mutex(State(descriptor: descriptor, lock: lock))
+        self.descriptor = descriptor
+        self.lock = lock
     }
 
     deinit {
-        state.withLock { state in
-            if state.descriptor >= 0 { _ = Foundation.close(state.descriptor) }
-            if state.lock >= 0 { _ = Foundation.close(state.lock) }
-        }
+        if descriptor >= 0 { _ = Foundation.close(descriptor) }
+        if lock >= 0 { _ = Foundation.close(lock) }
     }
 
-    /// How many times appends were synced to disk.
-    var syncs: Int { state.withLock { $0.syncs } }
-
-    /// Waits for every operation queued before, then closes the file and releases its lock, so that another log
-    /// may open the directory at once, whoever still holds this one; operations after it fail.
-    func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            enqueue(.close { _ in continuation.resume() })
-        }
+    /// Commits what is staged, syncs, then closes the file and releases its lock, so that another log may open the
+    /// directory at once; later commits fail.
+    func close() {
+        guard descriptor >= 0 else { return }
+        try? commit()
+        // Acknowledgements written unsynced: a log closed cleanly leaves nothing to redeliver.
+        if failure == nil { _ = Self.syncData(descriptor) }
+        _ = Foundation.close(descriptor)
+        _ = Foundation.close(lock)
+        (descriptor, lock) = (-1, -1)
+        failure = failure ?? EventHubError(.storage, "\(path) is closed", context: path)
     }
 
     /// Opens (creating when missing) the log in `directory`, and returns the records it holds; a torn tail is cut.
@@ -119,7 +103,7 @@ final class EventLog: Sendable {
             // Rewritten whole, as a compaction is: a crash midway leaves the old file, which is read the same way.
             let replacement = try log.replaceFile(with: magic + encode(records))
             Foundation.close(descriptor)
-            log.state.withLock { $0.descriptor = replacement }
+            log.descriptor = replacement
             return (log, records)
         }
         if validLength < magic.count {
@@ -172,6 +156,11 @@ final class EventLog: Sendable {
     /// The frames of `records`, ready to append.
     static func encode(_ records: [EventRecord]) -> [UInt8] {
         var bytes: [UInt8] = []
+        encode(records, into: &bytes)
+        return bytes
+    }
+
+    private static func encode(_ records: [EventRecord], into bytes: inout [UInt8]) {
         for record in records {
             // The payload goes straight after room for its length and checksum, which are filled in after it.
             let frame = bytes.count
@@ -181,107 +170,60 @@ final class EventLog: Sendable {
             setUInt32(UInt32(payload.count), in: &bytes, at: frame)
             setUInt32(crc(payload), in: &bytes, at: frame + 4)
         }
-        return bytes
     }
 
-    /// Queues `records` for the next group commit; `completion` runs once they are synced to disk, or failed.
-    func append(_ records: [EventRecord], completion: @escaping Completion) {
-        enqueue(.append(records, completion))
+    /// Whether records wait for the next ``commit()``.
+    var hasStaged: Bool { !staged.isEmpty }
+
+    /// Adds `records` to the next ``commit()``.
+    func stage(_ records: [EventRecord]) {
+        Self.encode(records, into: &staged)
+        stagedMustBeSynced = stagedMustBeSynced || records.contains(where: \.mustBeSynced)
     }
 
-    /// Appends `records` and waits until they are on disk.
-    func append(_ records: [EventRecord]) async throws(EventHubError) {
-        let failure: EventHubError? = await withCheckedContinuation { continuation in
-            append(records) { continuation.resume(returning: $0) }
+    /// Writes the staged records, and syncs them unless they are acknowledgements alone.
+    func commit() throws(EventHubError) {
+        guard !staged.isEmpty else {
+            if let failure { throw failure }
+            return
+        }
+        let mustBeSynced = stagedMustBeSynced
+        defer {
+            staged.removeAll(keepingCapacity: true)
+            stagedMustBeSynced = false
         }
         if let failure { throw failure }
+        do throws(EventHubError) {
+            try Self.writeAll(staged, to: descriptor, path: path)
+            if mustBeSynced {
+                guard Self.syncData(descriptor) else { throw Self.storageError("cannot sync", path) }
+                syncs += 1
+            }
+        } catch {
+            failure = error
+            throw error
+        }
     }
 
-    /// Queues a compaction: the file is rewritten to hold just `records`, after every append queued before.
+    /// Stages `records` and commits them with whatever was staged before.
+    func append(_ records: [EventRecord]) throws(EventHubError) {
+        stage(records)
+        try commit()
+    }
+
+    /// Compacts the log: commits what is staged, then rewrites the file to hold just `records`.
     ///
     /// The new file is written beside the old, synced, renamed over it, and the directory synced, so a crash at
     /// any point leaves either the old log or the new one.
-    func replace(with records: [EventRecord], completion: @escaping Completion) {
-        enqueue(.replace(records, completion))
-    }
-
-    private func enqueue(_ operation: Operation) {
-        let start = state.withLock { state in
-            state.queued.append(operation)
-            defer { state.writing = true }
-            return !state.writing
-        }
-        if start { writer.async { self.drain() } }
-    }
-
-    /// Runs on `writer`: writes queued operations in order, batching consecutive appends into one write and one
-    /// sync.
-    private func drain() {
-        while true {
-            let (operations, startDescriptor, startFailure) = state.withLock { state in
-                defer { state.queued = [] }
-                if state.queued.isEmpty { state.writing = false }
-                return (state.queued, state.descriptor, state.failure)
-            }
-            guard !operations.isEmpty else { return }
-            var descriptor = startDescriptor
-            var failure = startFailure
-            var batch: [UInt8] = []
-            var batchMustBeSynced = false
-            var waiting: [Completion] = []
-            func flush() {
-                guard !waiting.isEmpty else { return }
-                if failure == nil {
-                    do throws(EventHubError) {
-                        try Self.writeAll(batch, to: descriptor, path: path)
-                        if batchMustBeSynced {
-                            guard Self.syncData(descriptor) else { throw Self.storageError("cannot sync", path) }
-                            state.withLock { $0.syncs += 1 }
-                        }
-                    } catch {
-                        failure = error
-                    }
-                }
-                for completion in waiting { completion(failure) }
-                batch = []
-                batchMustBeSynced = false
-                waiting = []
-            }
-            for operation in operations {
-                switch operation {
-                case .append(let records, let completion):
-                    batch.append(contentsOf: Self.encode(records))
-                    batchMustBeSynced = batchMustBeSynced || records.contains(where: \.mustBeSynced)
-                    waiting.append(completion)
-                case .replace(let records, let completion):
-                    flush()
-                    if failure == nil {
-                        do throws(EventHubError) {
-                            let replacement = try replaceFile(with: Self.magic + Self.encode(records))
-                            Foundation.close(descriptor)
-                            descriptor = replacement
-                            state.withLock { $0.descriptor = replacement }
-                        } catch {
-                            failure = error
-                        }
-                    }
-                    completion(failure)
-                case .close(let completion):
-                    flush()
-                    // Acknowledgements written unsynced: a log closed cleanly leaves nothing to redeliver.
-                    if failure == nil, descriptor >= 0 { _ = Self.syncData(descriptor) }
-                    state.withLock { state in
-                        _ = Foundation.close(state.descriptor)
-                        _ = Foundation.close(state.lock)
-                        (state.descriptor, state.lock) = (-1, -1)
-                    }
-                    descriptor = -1
-                    failure = failure ?? EventHubError(.storage, "\(path) is closed", context: path)
-                    completion(nil)
-                }
-            }
-            flush()
-            if let failure { state.withLock { $0.failure = failure } }
+    func replace(with records: [EventRecord]) throws(EventHubError) {
+        try commit()
+        do throws(EventHubError) {
+            let replacement = try replaceFile(with: Self.magic + Self.encode(records))
+            Foundation.close(descriptor)
+            descriptor = replacement
+        } catch {
+            failure = error
+            throw error
         }
     }
 

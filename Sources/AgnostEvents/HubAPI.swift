@@ -235,7 +235,7 @@ public enum StoredDeadLetters {
                 }
                 records.append(record)
             }
-            if !records.isEmpty { try await log.append(records) }
+            if !records.isEmpty { try log.append(records) }
             return records.count
         }
     }
@@ -255,7 +255,7 @@ public enum StoredDeadLetters {
         } catch {
             result = .failure(error)
         }
-        await log.close()
+        log.close()
         return try result.get()
     }
 }

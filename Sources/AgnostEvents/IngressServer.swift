@@ -1,11 +1,13 @@
-import Foundation
-import Hummingbird
-import Logging
-import ServiceLifecycle
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// The broker ingress: an HTTP server that hands each POSTed CloudEvent to the hub, as a Knative Broker's ingress
 /// does, on any path but those of the hub's own API under `/agnost/hub/` (see ``HubAPI``).
+///
+/// It runs on the hub's event loop, which the hub's actor runs on too: a request is read, checked, stored and
+/// answered there, and the sync that makes it durable is shared with every request read in the same pass.
 ///
 /// A request with `Agnost-Wait: outcome` is answered after the message's first delivery, with a JSON object of its
 /// `id`, `attempt`, and the server's `status` or the transport `error`.
@@ -15,7 +17,7 @@ final class IngressServer: Sendable {
     private let hub: EventHub
     private let host: String
     private let port: Int
-    private let server = Mutex<Running?>(nil)
+    private let channel = Mutex<(any Channel)?>(nil)
 
     init(hub: EventHub, host: String, port: Int) {
         self.hub = hub
@@ -25,105 +27,147 @@ final class IngressServer: Sendable {
 
     /// Starts listening and returns the URL once the port is bound.
     func start(maximumEventSize: Int) async throws(EventHubError) -> String {
-        let router = Router()
         let hub = self.hub
-        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            if request.uri.path.hasPrefix(HubAPI.prefix) {
-                let (status, text) = await hub.administer(
-                    method: request.method.rawValue,
-                    path: request.uri.path,
-                    authorization: request.headers[.authorization]
-                )
-                return Self.response(status, text)
+        let bootstrap = ServerBootstrap(group: hub.eventLoop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        IngressHandler(hub: hub, maximumEventSize: maximumEventSize)
+                    )
+                }
             }
-            let body: [UInt8]
-            do {
-                body = Array(try await request.body.collect(upTo: maximumEventSize).readableBytesView)
-            } catch {
-                return Self.response(413, #"{"error":"the event is larger than \#(maximumEventSize) bytes"}"#)
-            }
-            let headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
-            let wait = headers.contains { $0.name == Self.waitHeader && $0.value.lowercased() == "outcome" }
-            let (status, text) = await hub.receive(headers: headers, body: body, waitForOutcome: wait)
-            return Self.response(status, text)
-        }
-        router.post("/", use: handler)
-        router.post("**", use: handler)
-        router.get("**", use: handler)
-        let logger = Logger(label: "agnost.events.ingress") { _ in WarningLogHandler() }
-        let (bound, boundContinuation) = AsyncStream.makeStream(of: Int?.self)
-        let application = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
-            onServerRunning: { channel in
-                boundContinuation.yield(channel.localAddress?.port)
-                boundContinuation.finish()
-            },
-            logger: logger
-        )
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [application],
-                gracefulShutdownSignals: [],
-                logger: logger
+        let listening: any Channel
+        do {
+            listening = try await bootstrap.bind(host: host, port: port).get()
+        } catch {
+            throw EventHubError(
+                .cannotListen,
+                "the broker ingress cannot listen on \(host):\(port): \(error)",
+                context: host
             )
-        )
-        let running = Task {
-            do {
-                try await group.run()
-            } catch {
-                boundContinuation.yield(nil)
-            }
-            boundContinuation.finish()
         }
-        server.withLock { $0 = Running(task: running, group: group) }
-        var iterator = bound.makeAsyncIterator()
-        guard let next = await iterator.next(), let boundPort = next else {
-            await group.triggerGracefulShutdown()
-            throw EventHubError(.cannotListen, "the broker ingress cannot listen on \(host):\(port)", context: host)
-        }
+        channel.withLock { $0 = listening }
+        let boundPort = listening.localAddress?.port ?? port
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return "http://\(shownHost):\(boundPort)/"
     }
 
-    /// Stops listening once the requests being answered are.
+    /// Stops listening; connections still open close with the hub's event loop.
     func stop() async {
-        guard let running = server.withLock({ $0.take() }) else { return }
-        await running.group.triggerGracefulShutdown()
-        await running.task.value
+        guard let listening = channel.withLock({ $0.take() }) else { return }
+        try? await listening.close()
+    }
+}
+
+/// Gathers one request at a time (the pipeline holds back a pipelined next one until this one is answered) and
+/// hands it to the hub.
+private final class IngressHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let hub: EventHub
+    private let maximumEventSize: Int
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(hub: EventHub, maximumEventSize: Int) {
+        self.hub = hub
+        self.maximumEventSize = maximumEventSize
     }
 
-    private static func response(_ status: Int, _ text: String) -> Response {
-        var headers = HTTPFields()
-        if !text.isEmpty { headers[.contentType] = "application/json" }
-        return Response(
-            status: HTTPResponse.Status(code: status),
-            headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body.removeAll(keepingCapacity: true)
+            let declared = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+            tooLarge = declared > maximumEventSize
+            if !tooLarge, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                    promise: nil
+                )
+            }
+        case .body(let buffer):
+            guard !tooLarge else { return }
+            if body.count + buffer.readableBytes > maximumEventSize {
+                tooLarge = true
+                body = []
+                return
+            }
+            body.append(contentsOf: buffer.readableBytesView)
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if tooLarge {
+                let text = #"{"error":"the event is larger than \#(maximumEventSize) bytes"}"#
+                return Self.respond(context, head, 413, text, close: true)
+            }
+            handle(head, context: context)
+        }
+    }
+
+    private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let responder = NIOLoopBound((context, head), eventLoop: context.eventLoop)
+        let respond: @Sendable (Int, String) -> Void = { status, text in
+            let (context, head) = responder.value
+            Self.respond(context, head, status, text, close: !head.isKeepAlive)
+        }
+        let path = head.uri.prefix { $0 != "?" }
+        if path.hasPrefix(HubAPI.prefix) {
+            let hub = self.hub
+            let method = head.method.rawValue
+            let authorization = head.headers.first(name: "authorization")
+            let loop = context.eventLoop
+            Task {
+                let (status, text) = await hub.administer(
+                    method: method,
+                    path: String(path),
+                    authorization: authorization
+                )
+                loop.execute { respond(status, text) }
+            }
+            return
+        }
+        guard head.method == .POST else {
+            return respond(405, EventHub.json(["error": "the broker ingress takes events by POST"]))
+        }
+        let headers = head.headers.map { (name: $0.name.lowercased(), value: $0.value) }
+        let wait = headers.contains { $0.name == IngressServer.waitHeader && $0.value.lowercased() == "outcome" }
+        let body = self.body
+        hub.assumeIsolated { hub in
+            hub.receive(headers: headers, body: body, waitForOutcome: wait, respond: respond)
+        }
+    }
+
+    private static func respond(
+        _ context: ChannelHandlerContext,
+        _ request: HTTPRequestHead,
+        _ status: Int,
+        _ text: String,
+        close: Bool
+    ) {
+        var headers = HTTPHeaders()
+        if !text.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        if close { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(
+            version: request.version,
+            status: HTTPResponseStatus(statusCode: status),
+            headers: headers
         )
-    }
-}
-
-/// The running server, to stop it by.
-private struct Running: Sendable {
-    var task: Task<Void, Never>
-    var group: ServiceGroup
-}
-
-/// Writes the ingress server's warnings and errors to standard error. Unlike swift-log's stream handler, it does
-/// nothing with metadata until a message is written, since the server sets a request id on every request's logger.
-private struct WarningLogHandler: LogHandler {
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .warning
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let shown = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }
-            .map { " \($0.key)=\($0.value)" }.joined()
-        FileHandle.standardError.write(Data("event hub ingress: \(event.level): \(event.message)\(shown)\n".utf8))
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        if !text.isEmpty {
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+        }
+        let written = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
+        if close {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
     }
 }

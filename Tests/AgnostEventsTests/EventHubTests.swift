@@ -52,7 +52,8 @@ import Testing
         queue: String = "jobs",
         extra: [(String, String)] = [],
         token: String = queueToken,
-        body: String = #"{"n":1}"#
+        body: String = #"{"n":1}"#,
+        client: HTTPClient? = nil
     ) async throws -> HTTPClientResponse {
         var headers: [(name: String, value: String)] = [
             ("ce-specversion", "1.0"), ("ce-id", id), ("ce-source", "/agnost/shop-v1"),
@@ -60,8 +61,7 @@ import Testing
             ("ce-agnosttoken", token), ("Content-Type", "application/json"),
         ]
         headers += extra.map { (name: $0.0, value: $0.1) }
-        let client = try HTTPClient()
-        return try await client.execute(
+        return try await (client ?? HTTPClient()).execute(
             HTTPClientRequest(method: "POST", url: await hub.ingressURL, headers: headers, body: Array(body.utf8))
         )
     }
@@ -262,7 +262,7 @@ import Testing
                 if settled == 40 { break }
             }
         }
-        let records = try await EventLog.records(in: directory)
+        let records = try EventLog.records(in: directory)
         // 40 accepted and 40 settled records, less every compaction: far fewer remain.
         #expect(records.count < 40)
         let state = DeliveryMachine(queues: [QueueSettings(name: "jobs", retries: 2)], records: records)

@@ -7,24 +7,15 @@ import Testing
 extension EventLog {
     /// Opens the log in `directory`, runs `body` with it and its records, then closes it, so that the lock is free
     /// for the next open at once (a log only dropped lets go of it whenever its last reference does).
-    static func withOpened<T>(
-        directory: URL,
-        _ body: (EventLog, [EventRecord]) async throws -> T
-    ) async throws -> T {
+    static func withOpened<T>(directory: URL, _ body: (EventLog, [EventRecord]) throws -> T) throws -> T {
         let (log, records) = try open(directory: directory)
-        do {
-            let result = try await body(log, records)
-            await log.close()
-            return result
-        } catch {
-            await log.close()
-            throw error
-        }
+        defer { log.close() }
+        return try body(log, records)
     }
 
     /// The records of the log in `directory`, which is closed again.
-    static func records(in directory: URL) async throws -> [EventRecord] {
-        try await withOpened(directory: directory) { _, records in records }
+    static func records(in directory: URL) throws -> [EventRecord] {
+        try withOpened(directory: directory) { _, records in records }
     }
 }
 
@@ -55,29 +46,30 @@ extension EventLog {
     @Test func recordsSurviveReopening() async throws {
         try await withDirectory { directory in
             let written = (1...50).map { record(UInt64($0)) } + [.acknowledged(sequence: 3)]
-            try await EventLog.withOpened(directory: directory) { log, records in
+            try EventLog.withOpened(directory: directory) { log, records in
                 #expect(records.isEmpty)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for record in written { group.addTask { try await log.append([record]) } }
-                    try await group.waitForAll()
-                }
+                // Staged one by one, as concurrent senders' records are, and committed with one sync.
+                for record in written { log.stage([record]) }
+                try log.commit()
+                #expect(log.syncs == 1)
+                #expect(!log.hasStaged)
             }
-            let records = try await EventLog.records(in: directory)
+            let records = try EventLog.records(in: directory)
             #expect(Set(records) == Set(written))
         }
     }
 
     @Test func aTornTailIsCutOnOpen() async throws {
         try await withDirectory { directory in
-            try await EventLog.withOpened(directory: directory) { log, _ in
-                try await log.append([record(1), record(2)])
+            try EventLog.withOpened(directory: directory) { log, _ in
+                try log.append([record(1), record(2)])
             }
             let whole = try Data(contentsOf: logFile(directory))
             let third = EventLog.encode([record(3)])
             // Every cut inside the third frame, header and payload, loses it and nothing before it.
             for cut in [1, 4, 7, 8, third.count / 2, third.count - 1] {
                 try (whole + third.prefix(cut)).write(to: logFile(directory))
-                let records = try await EventLog.records(in: directory)
+                let records = try EventLog.records(in: directory)
                 #expect(records == [record(1), record(2)], "cut after \(cut) bytes")
                 #expect(try Data(contentsOf: logFile(directory)) == whole, "cut after \(cut) bytes")
             }
@@ -86,19 +78,19 @@ extension EventLog {
 
     @Test func aGarbageOrCorruptTailIsCutAndAppendsContinueAfterIt() async throws {
         try await withDirectory { directory in
-            try await EventLog.withOpened(directory: directory) { log, _ in
-                try await log.append([record(1)])
+            try EventLog.withOpened(directory: directory) { log, _ in
+                try log.append([record(1)])
             }
             let whole = try Data(contentsOf: logFile(directory))
             var flipped = Array(EventLog.encode([record(2)]))
             flipped[flipped.count - 3] ^= 0x40
             for tail in [Data(repeating: 0, count: 300), Data((0..<97).map { UInt8($0 * 37 % 256) }), Data(flipped)] {
                 try (whole + tail).write(to: logFile(directory))
-                try await EventLog.withOpened(directory: directory) { log, records in
+                try EventLog.withOpened(directory: directory) { log, records in
                     #expect(records == [record(1)])
-                    try await log.append([record(5)])
+                    try log.append([record(5)])
                 }
-                let reopened = try await EventLog.records(in: directory)
+                let reopened = try EventLog.records(in: directory)
                 #expect(reopened == [record(1), record(5)])
                 try whole.write(to: logFile(directory))
             }
@@ -108,15 +100,15 @@ extension EventLog {
     /// Acknowledgements alone are written at once and synced with the next append that needs it, which finds them.
     @Test func acknowledgementsAloneAreWrittenWithoutASync() async throws {
         try await withDirectory { directory in
-            try await EventLog.withOpened(directory: directory) { log, _ in
-                try await log.append([record(1)])
+            try EventLog.withOpened(directory: directory) { log, _ in
+                try log.append([record(1)])
                 let afterAccepting = log.syncs
                 #expect(afterAccepting == 1)
-                try await log.append([.acknowledged(sequence: 1)])
+                try log.append([.acknowledged(sequence: 1)])
                 #expect(log.syncs == afterAccepting)
                 let written = EventLog.decode(Array(try Data(contentsOf: logFile(directory)))).records
                 #expect(written == [record(1), .acknowledged(sequence: 1)])
-                try await log.append([.acknowledged(sequence: 1), record(2)])
+                try log.append([.acknowledged(sequence: 1), record(2)])
                 #expect(log.syncs == afterAccepting + 1)
             }
         }
@@ -136,9 +128,9 @@ extension EventLog {
                 contents += payload
             }
             try Data(contents).write(to: logFile(directory))
-            try await EventLog.withOpened(directory: directory) { log, records in
+            try EventLog.withOpened(directory: directory) { log, records in
                 #expect(records == written)
-                try await log.append([record(50)])
+                try log.append([record(50)])
             }
             let rewritten = Array(try Data(contentsOf: logFile(directory)))
             #expect(rewritten.starts(with: EventLog.magic))
@@ -150,29 +142,28 @@ extension EventLog {
         try await withDirectory { directory in
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data("AGN".utf8).write(to: logFile(directory))
-            try await EventLog.withOpened(directory: directory) { log, records in
+            try EventLog.withOpened(directory: directory) { log, records in
                 #expect(records.isEmpty)
-                try await log.append([record(1)])
+                try log.append([record(1)])
             }
-            #expect(try await EventLog.records(in: directory) == [record(1)])
+            #expect(try EventLog.records(in: directory) == [record(1)])
         }
     }
 
     @Test func compactionKeepsJustTheGivenRecordsAndLaterAppends() async throws {
         try await withDirectory { directory in
-            try await EventLog.withOpened(directory: directory) { log, _ in
-                try await log.append((1...200).map { record(UInt64($0), bodySize: 1000) })
+            try EventLog.withOpened(directory: directory) { log, _ in
+                try log.append((1...200).map { record(UInt64($0), bodySize: 1000) })
                 let before = try FileManager.default.attributesOfItem(atPath: log.path)[.size] as! Int
-                let failure: EventHubError? = await withCheckedContinuation { continuation in
-                    log.replace(with: [record(7)]) { continuation.resume(returning: $0) }
-                    log.append([record(300)]) { _ in }
-                }
-                #expect(failure == nil)
-                try await log.append([record(301)])
+                log.stage([record(250)])
+                // What was staged is committed first, then the file holds just the records given.
+                try log.replace(with: [record(7)])
+                log.stage([record(300)])
+                try log.append([record(301)])
                 let after = try FileManager.default.attributesOfItem(atPath: log.path)[.size] as! Int
                 #expect(after < before / 50)
             }
-            let records = try await EventLog.records(in: directory)
+            let records = try EventLog.records(in: directory)
             #expect(records == [record(7), record(300), record(301)])
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
             #expect(leftovers == [EventLog.lockFileName, EventLog.fileName])
@@ -192,7 +183,7 @@ extension EventLog {
                 let ids = output.acknowledged
                 #expect(!ids.isEmpty, "round \(round) acknowledged nothing; the writer said: \(output.standardError)")
                 acknowledged.formUnion(ids)
-                let records = try await EventLog.records(in: directory)
+                let records = try EventLog.records(in: directory)
                 var stored: Set<String> = []
                 for case .accepted(_, let message, _, _) in records { stored.insert(message.id) }
                 let lost = acknowledged.subtracting(stored)

@@ -3,8 +3,8 @@ import Foundation
 
 @testable import AgnostEvents
 
-// `EventsFixture <directory> [writers]` appends messages to the event log in `directory` from several tasks at
-// once, so that group commits batch them, and prints `ok <id>` for each once the log reported it on disk. The
+// `EventsFixture <directory> [writers]` appends messages to the event log in `directory`, [writers] of them per
+// commit as the hub batches concurrent senders, and prints `ok <id>` for each once the commit is on disk. The
 // test that starts it kills it at a random moment and checks that every printed id survived; the writer count
 // gives a rough measure of throughput.
 //
@@ -44,28 +44,27 @@ let first =
 let writers = arguments.count > 2 ? Int(arguments[2]) ?? 8 : 8
 let output = FileHandle.standardOutput
 
-await withTaskGroup(of: Void.self) { group in
-    for writer in 0..<writers {
-        group.addTask {
-            var sequence = first + UInt64(writer)
-            while true {
-                let id = "m\(sequence)"
-                let message = QueueMessage(
-                    queue: "jobs",
-                    attributes: ["specversion": "1.0", "id": id, "source": "/writer", "type": "t"],
-                    contentType: "application/octet-stream",
-                    body: Array(repeating: UInt8(truncatingIfNeeded: sequence), count: Int(sequence % 300))
-                )
-                let record = EventRecord.accepted(sequence: sequence, message: message, attempt: 1, dueAt: Date())
-                do {
-                    try await log.append([record])
-                } catch {
-                    FileHandle.standardError.write(Data("\(error)\n".utf8))
-                    exit(1)
-                }
-                output.write(Data("ok \(id)\n".utf8))
-                sequence += UInt64(writers)
-            }
-        }
+// As the hub does with the requests of one event-loop pass: a record per writer staged, then one commit for all.
+var sequence = first
+while true {
+    var ids: [String] = []
+    for _ in 0..<writers {
+        let id = "m\(sequence)"
+        let message = QueueMessage(
+            queue: "jobs",
+            attributes: ["specversion": "1.0", "id": id, "source": "/writer", "type": "t"],
+            contentType: "application/octet-stream",
+            body: Array(repeating: UInt8(truncatingIfNeeded: sequence), count: Int(sequence % 300))
+        )
+        log.stage([.accepted(sequence: sequence, message: message, attempt: 1, dueAt: Date())])
+        ids.append(id)
+        sequence += 1
     }
+    do {
+        try log.commit()
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(1)
+    }
+    output.write(Data(ids.map { "ok \($0)\n" }.joined().utf8))
 }
