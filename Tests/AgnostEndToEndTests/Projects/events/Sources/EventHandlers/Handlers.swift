@@ -30,7 +30,9 @@ public func work(_ message: QueueMessage, _ context: Context) async throws {
         try record("refused \(message.id) \(message.attempt ?? 0)", context)
         throw PermanentFailure("refused on request")
     }
-    try await Task.sleep(for: .milliseconds(100))
+    // Slow enough that 1,020 messages, 32 at a time, take the kill test's ~13 s to handle, so its kills land
+    // while they are being delivered.
+    try await Task.sleep(for: .milliseconds(400))
     try record("work \(message.id) \(message.attempt ?? 0)", context)
 }
 
