@@ -20,7 +20,9 @@ struct PlatformCommand: AsyncParsableCommand {
             discussion: """
                 Resource secrets are sealed with the platform key: 32 bytes in base64, from --key-file or \
                 AGNOST_PLATFORM_KEY (make one with 'openssl rand -base64 32'). On the first start the platform makes \
-                an admin token and prints it once, on standard output; keep it, as only its hash is stored.
+                an admin token and prints it once, on standard output; keep it, as only its hash is stored. The store \
+                may come from AGNOST_PLATFORM_STORE instead of --store, which keeps a MongoDB password out of the \
+                process list.
                 """
         )
 
@@ -30,7 +32,8 @@ struct PlatformCommand: AsyncParsableCommand {
         @Option(
             help: ArgumentHelp(
                 "The store: sqlite:PATH (default: platform.sqlite in --data), or a MongoDB connection string "
-                    + "(mongodb://… or mongodb+srv://…) for several platform replicas on one replica set.",
+                    + "(mongodb://… or mongodb+srv://…) for several platform replicas on one replica set; "
+                    + "default: AGNOST_PLATFORM_STORE.",
                 valueName: "store"
             )
         )
@@ -45,11 +48,19 @@ struct PlatformCommand: AsyncParsableCommand {
         @OptionGroup(title: "Where versions are deployed (in a pod: its service account and namespace)")
         var cluster: ClusterOptionGroup
 
+        /// `--store`, else `AGNOST_PLATFORM_STORE`, with the name of where it came from.
+        private var chosenStore: (value: String, source: String)? {
+            if let store { return (store, "--store") }
+            return ProcessInfo.processInfo.environment["AGNOST_PLATFORM_STORE"].flatMap {
+                $0.isEmpty ? nil : ($0, "AGNOST_PLATFORM_STORE")
+            }
+        }
+
         func validate() throws {
             _ = try endpoint()
-            if let store, Self.sqlitePath(store) == nil, !Self.isMongoURI(store) {
+            if let (store, source) = chosenStore, Self.sqlitePath(store) == nil, !Self.isMongoURI(store) {
                 throw ValidationError(
-                    "--store takes sqlite:PATH or a MongoDB connection string (mongodb://HOST/DATABASE); "
+                    "\(source) takes sqlite:PATH or a MongoDB connection string (mongodb://HOST/DATABASE); "
                         // One with an @ may hold a password: not repeated.
                         + (store.contains("@") ? "the one given is neither" : "'\(store)' is neither")
                 )
@@ -67,6 +78,7 @@ struct PlatformCommand: AsyncParsableCommand {
             let (host, port) = try endpoint()
             let configuration = PlatformServerConfiguration(host: host, port: port)
             let deployer = try self.deployer()
+            let store = chosenStore?.value
             do {
                 try await Interruption.cancellingOnSignals {
                     if let store, Self.isMongoURI(store) {

@@ -66,6 +66,38 @@ import Testing
         #expect(badStore.status != 0 && badStore.standardError.contains("--store takes sqlite:PATH"))
     }
 
+    /// `AGNOST_PLATFORM_STORE` names the store when `--store` does not, so that a MongoDB password need not be an
+    /// argument, which the process list shows; a bad one is refused by its name, without repeating a password.
+    @Test func theStoreMayComeFromTheEnvironmentAndTheOptionWins() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-platform-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let fromEnvironment = data.appendingPathComponent("from-environment.sqlite")
+        var environment = Commands.environment.merging(["AGNOST_PLATFORM_KEY": Self.key]) { $1 }
+        environment["AGNOST_PLATFORM_STORE"] = "sqlite:" + fromEnvironment.path
+        let arguments = ["platform", "serve", "--listen", "127.0.0.1:0", "--data", data.path]
+
+        let server = try BackgroundProcess(Commands.agnostFn, arguments, environment: environment)
+        let line = try server.waitForLine(containing: "platform on ")
+        #expect(line.contains("records in \(fromEnvironment.path)"), "\(line)")
+        #expect(try server.stop() == 0)
+        #expect(FileManager.default.fileExists(atPath: fromEnvironment.path))
+
+        let fromOption = data.appendingPathComponent("from-option.sqlite")
+        let overridden = try BackgroundProcess(
+            Commands.agnostFn,
+            arguments + ["--store", "sqlite:" + fromOption.path],
+            environment: environment
+        )
+        #expect(try overridden.waitForLine(containing: "platform on ").contains("records in \(fromOption.path)"))
+        #expect(try overridden.stop() == 0)
+
+        environment["AGNOST_PLATFORM_STORE"] = "mongo://agnost:s3cret@db"
+        let bad = try Commands.run(Commands.agnostFn, arguments, environment: environment)
+        #expect(bad.status != 0)
+        #expect(bad.standardError.contains("AGNOST_PLATFORM_STORE takes sqlite:PATH"), "\(bad.standardError)")
+        #expect(!bad.standardError.contains("s3cret"))
+    }
+
     /// The API end to end, as a deployer's tooling drives it: an app, a version (and a bad one), a real Redis
     /// resource with a password, checked and linked, a key, a deployment through the Kubernetes API-server
     /// fixture; the Secret gets the linked settings and the key's hash, and neither the password nor the key
