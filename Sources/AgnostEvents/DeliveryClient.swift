@@ -1,4 +1,5 @@
 import AgnostHTTP
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -100,7 +101,8 @@ final class DeliveryClient {
                 client.open[ObjectIdentifier(handler)] = connection
                 client.run(exchange, on: connection, at: address, reused: false)
             case .failure(let error):
-                exchange.completion(.transportError("cannot connect to \(address.hostHeader): \(error)"), .zero)
+                let reason = Self.reason(error)
+                exchange.completion(.transportError("cannot connect to \(address.hostHeader): \(reason)"), .zero)
             }
         }
     }
@@ -138,7 +140,7 @@ final class DeliveryClient {
                     if timedOut, let timeout = exchange.timeout {
                         "no answer from \(address.hostHeader) within \(timeout)"
                     } else if let error {
-                        "the connection to \(address.hostHeader) failed: \(error)"
+                        "the connection to \(address.hostHeader) failed: \(Self.reason(error))"
                     } else {
                         "\(address.hostHeader) closed the connection before it answered"
                     }
@@ -151,6 +153,17 @@ final class DeliveryClient {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: exchange.body))), promise: nil)
         }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+}
+
+extension DeliveryClient {
+    /// `connection refused`, as the hub's log shows it, not the dump of an `IOError` or `NIOConnectionError`.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
+            return reason(first.error)
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        return "\(error)"
     }
 }
 

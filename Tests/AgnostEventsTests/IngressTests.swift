@@ -71,6 +71,34 @@ import Testing
         }
     }
 
+    /// A delivery to a server that is not listening fails, and is retried, with a reason a person reads.
+    @Test func aServerThatIsNotListeningIsNamedWithTheReason() async throws {
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(listener.localAddress?.port)
+        try await listener.close()
+        try await hubTests.withHub(server: "http://127.0.0.1:\(port)") { hub in
+            let response = try await hubTests.send(to: hub, id: "nobody-home")
+            #expect(response.status == 202)
+            let failure = await withTaskGroup(of: DeliveryFailure?.self) { group in
+                group.addTask {
+                    for await event in hub.events {
+                        if case .retrying(_, "nobody-home", 1, let failure, _) = event { return failure }
+                    }
+                    return nil
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(10))
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            #expect(failure == .transport("cannot connect to 127.0.0.1:\(port): connection refused"))
+        }
+    }
+
     /// A server that answers the first request on each connection and closes it, unanswered, on the second.
     private func withClosingServer(_ body: (ClosingServer) async throws -> Void) async throws {
         let server = ClosingServer()
