@@ -32,10 +32,10 @@ final class DeliveryClient {
     /// the transport failure, and how long it took; once, whatever happens.
     func send(_ request: HTTPClientRequest, completion: @escaping Completion) {
         let started = ContinuousClock.now
-        let finish: Completion = { outcome, _ in completion(outcome, ContinuousClock.now - started) }
-        guard !closed else { return finish(.transportError("the event hub is stopping"), .zero) }
+        let finish: (DeliveryOutcome) -> Void = { outcome in completion(outcome, ContinuousClock.now - started) }
+        guard !closed else { return finish(.transportError("the event hub is stopping")) }
         guard let (address, target) = Address.parse(request.url) else {
-            return finish(.transportError("\(request.url) is not an http:// URL the hub can deliver to"), .zero)
+            return finish(.transportError("\(request.url) is not an http:// URL the hub can deliver to"))
         }
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target)
         head.headers.add(name: "Host", value: address.hostHeader)
@@ -95,14 +95,14 @@ final class DeliveryClient {
                     !client.closed
                 else {
                     channel.close(promise: nil)
-                    return exchange.completion(.transportError("the event hub is stopping"), .zero)
+                    return exchange.completion(.transportError("the event hub is stopping"))
                 }
                 let connection = Connection(channel: channel, handler: handler)
                 client.open[ObjectIdentifier(handler)] = connection
                 client.run(exchange, on: connection, at: address, reused: false)
             case .failure(let error):
                 let reason = Self.reason(error)
-                exchange.completion(.transportError("cannot connect to \(address.hostHeader): \(reason)"), .zero)
+                exchange.completion(.transportError("cannot connect to \(address.hostHeader): \(reason)"))
             }
         }
     }
@@ -128,7 +128,7 @@ final class DeliveryClient {
                     client.open[ObjectIdentifier(connection.handler)] = nil
                     connection.channel.close(promise: nil)
                 }
-                exchange.completion(.status(status), .zero)
+                exchange.completion(.status(status))
             case .closed(let receivedAnything, let error, let timedOut):
                 client.open[ObjectIdentifier(connection.handler)] = nil
                 if reused && !receivedAnything && !timedOut && !client.closed {
@@ -144,7 +144,7 @@ final class DeliveryClient {
                     } else {
                         "\(address.hostHeader) closed the connection before it answered"
                     }
-                exchange.completion(.transportError(reason), .zero)
+                exchange.completion(.transportError(reason))
             }
         }
         let channel = connection.channel
@@ -172,7 +172,8 @@ private struct Exchange {
     var head: HTTPRequestHead
     var body: [UInt8]
     var timeout: Duration?
-    var completion: DeliveryClient.Completion
+    /// Told the outcome; the client's caller is told how long the whole took, retries on a new connection included.
+    var completion: (DeliveryOutcome) -> Void
 }
 
 private struct Connection {
