@@ -21,6 +21,7 @@ public struct Platform: Sendable {
     /// How long a deployment waits for its revision to become ready.
     let readinessTimeout: Duration
     let deployments = DeploymentRunner()
+    let verifiedTokens = VerifiedTokens()
     /// The wall clock, to the millisecond: exactly what a record keeps and reads back.
     let now: @Sendable () -> Date
 

@@ -34,6 +34,7 @@ public func withPlatformServer<T: Sendable>(
     _ body: (String) async throws -> T
 ) async throws -> T {
     let router = Router()
+    router.add(middleware: SingleWriteMiddleware())
     let api = PlatformAPI(platform: platform)
     try api.registerHandlers(
         on: router,

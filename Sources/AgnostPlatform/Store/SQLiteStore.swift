@@ -23,15 +23,17 @@ public func withSQLiteStore<T>(
 ///
 /// Writes go to one connection on a thread of its own and are group-committed: those that queue up while a commit
 /// runs share the next transaction and its sync, each in a savepoint of its own, so one that fails (a duplicate, a
-/// stale revision) leaves the others be. Reads go to a few read-only connections, which WAL lets run beside the
-/// writer. No call runs SQLite on the cooperative thread pool.
+/// stale revision) leaves the others be; no write runs on the cooperative thread pool, as a commit waits for the
+/// disk. Reads run where they are called, each on a read-only connection of its own: in WAL mode a reader never
+/// waits for the writer, and a read of the platform's few pages, cached, takes microseconds, less than the two
+/// thread switches a hop to a reader thread took (measured by benchmarks/platform: a tenth of a version list's
+/// time went to them).
 ///
 /// Open one with ``withSQLiteStore(path:readers:_:)``.
 public final class SQLiteStore: PlatformStore {
     public let path: String
     private let writer: SQLiteWorker
-    private let readers: [SQLiteWorker]
-    private let nextReader = Atomic<Int>(0)
+    private let readers: SQLiteReaders
     private let pendingWrites = Mutex(PendingWrites())
 
     fileprivate init(path: String, readers readerCount: Int) throws(StoreError) {
@@ -58,17 +60,11 @@ public final class SQLiteStore: PlatformStore {
             throw Self.storeError(error, path)
         }
         writer = SQLiteWorker(label: "agnost.platform.sqlite.writer", connection: connection)
-        var readers: [SQLiteWorker] = []
-        for index in 0..<max(1, readerCount) {
-            do {
-                let reader = try SQLiteConnection(path: path, readOnly: true)
-                try reader.execute("PRAGMA busy_timeout = 5000;")
-                readers.append(SQLiteWorker(label: "agnost.platform.sqlite.reader\(index)", connection: reader))
-            } catch {
-                throw Self.storeError(error, path)
-            }
+        do {
+            readers = try SQLiteReaders(path: path, kept: max(1, readerCount))
+        } catch {
+            throw Self.storeError(error, path)
         }
-        self.readers = readers
     }
 
     public func create(_ key: RecordKey, body: [UInt8]) async throws(StoreError) -> StoredRecord {
@@ -87,7 +83,7 @@ public final class SQLiteStore: PlatformStore {
     }
 
     public func record(_ key: RecordKey) async throws(StoreError) -> StoredRecord? {
-        try await read { connection throws(SQLiteError) in
+        try read { connection throws(SQLiteError) in
             try Self.fetch(key, on: connection)
         }
     }
@@ -138,7 +134,7 @@ public final class SQLiteStore: PlatformStore {
         limit: Int
     ) async throws(StoreError) -> StorePage {
         let limit = max(1, limit)
-        return try await read { connection throws(SQLiteError) in
+        return try read { connection throws(SQLiteError) in
             // One more than asked tells whether a next page exists.
             let rows = try connection.query(
                 "SELECT name, revision, body FROM records WHERE kind = ? AND scope = ? AND name > ? ORDER BY name LIMIT ?",
@@ -158,7 +154,7 @@ public final class SQLiteStore: PlatformStore {
 
     /// What SQLite's `integrity_check` finds wrong with the file; empty when it is sound.
     public func integrityProblems() async throws(StoreError) -> [String] {
-        try await read { connection throws(SQLiteError) in
+        try read { connection throws(SQLiteError) in
             let rows = try connection.query("PRAGMA integrity_check")
             let lines = rows.compactMap { row -> String? in
                 if case .text(let line) = row.first { return line }
@@ -171,7 +167,7 @@ public final class SQLiteStore: PlatformStore {
     /// Waits for every write queued before, then closes the connections.
     func close() async {
         await writer.close()
-        for reader in readers { await reader.close() }
+        readers.close()
     }
 
     // MARK: Writes
@@ -272,30 +268,17 @@ public final class SQLiteStore: PlatformStore {
 
     // MARK: Reads
 
-    private func read<T: Sendable>(
-        _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
-    ) async throws(StoreError) -> T {
-        let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-        let path = self.path
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<T, StoreError>, Never>) in
-            reader.run { connection in
-                guard let connection else {
-                    continuation.resume(
-                        returning: .failure(
-                            StoreError(.unavailable, "the platform database \(path) is closed", context: path)
-                        )
-                    )
-                    return
-                }
-                do throws(SQLiteError) {
-                    continuation.resume(returning: .success(try body(connection)))
-                } catch {
-                    continuation.resume(returning: .failure(Self.storeError(error, path)))
-                }
-            }
+    private func read<T>(_ body: (SQLiteConnection) throws(SQLiteError) -> T) throws(StoreError) -> T {
+        let result: T?
+        do throws(SQLiteError) {
+            result = try readers.withConnection(body)
+        } catch {
+            throw Self.storeError(error, path)
         }
-        return try result.get()
+        guard let result else {
+            throw StoreError(.unavailable, "the platform database \(path) is closed", context: path)
+        }
+        return result
     }
 
     // MARK: Helpers
@@ -368,5 +351,60 @@ private final class SQLiteWorker: Sendable {
                 continuation.resume()
             }
         }
+    }
+}
+
+/// The read-only connections of a store: each read takes one that no other read is using, or opens one when all
+/// are, and gives it back; `kept` of them stay open between reads.
+private final class SQLiteReaders: Sendable {
+    /// A connection in the pool, which hands it to one read at a time: all that a connection opened without
+    /// SQLite's mutex allows.
+    private final class Pooled: @unchecked Sendable {
+        let connection: SQLiteConnection
+        init(_ connection: SQLiteConnection) { self.connection = connection }
+    }
+
+    private struct State {
+        var idle: [Pooled] = []
+        var closed = false
+    }
+
+    private let path: String
+    private let kept: Int
+    private let state = Mutex(State())
+
+    init(path: String, kept: Int) throws(SQLiteError) {
+        self.path = path
+        self.kept = kept
+        let first = try Self.open(path)
+        state.withLock { $0.idle.append(first) }
+    }
+
+    /// `body`'s result on a connection of the pool; nil once the pool is closed.
+    func withConnection<T>(_ body: (SQLiteConnection) throws(SQLiteError) -> T) throws(SQLiteError) -> T? {
+        let (idle, closed) = state.withLock { state in (state.idle.popLast(), state.closed) }
+        guard !closed else { return nil }
+        let pooled: Pooled
+        if let idle { pooled = idle } else { pooled = try Self.open(path) }
+        defer {
+            state.withLock { state in
+                if !state.closed && state.idle.count < kept { state.idle.append(pooled) }
+            }
+        }
+        return try body(pooled.connection)
+    }
+
+    /// Closes the idle connections; those in use close as their reads end.
+    func close() {
+        state.withLock { state in
+            state.closed = true
+            state.idle = []
+        }
+    }
+
+    private static func open(_ path: String) throws(SQLiteError) -> Pooled {
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        try connection.execute("PRAGMA busy_timeout = 5000;")
+        return Pooled(connection)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A model the platform keeps as one record of a ``PlatformStore``, as JSON.
 public protocol PlatformRecord: Codable, Sendable {
@@ -201,21 +202,18 @@ enum RecordCoding {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
-    static func encode<Value: Encodable>(_ value: Value) throws(StoreError) -> [UInt8] {
+    /// One for every record: made once, as a list decodes a record per row and a coder's set-up was a tenth of it.
+    private static let encoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(format(date))
         }
         encoder.outputFormatting = [.sortedKeys]
-        do {
-            return Array(try encoder.encode(value))
-        } catch {
-            throw StoreError(.storage, "a \(Value.self) cannot be encoded: \(error)", context: "\(Value.self)")
-        }
-    }
+        return encoder
+    }()
 
-    static func decode<Value: PlatformRecord>(_ stored: StoredRecord) throws(StoreError) -> Revisioned<Value> {
+    private static let decoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -228,8 +226,28 @@ enum RecordCoding {
             }
             return date
         }
+        return decoder
+    }()
+
+    static func encode<Value: Encodable>(_ value: Value) throws(StoreError) -> [UInt8] {
         do {
-            return Revisioned(value: try decoder.decode(Value.self, from: Data(stored.body)), revision: stored.revision)
+            return Array(try encoder.encode(value))
+        } catch {
+            throw StoreError(.storage, "a \(Value.self) cannot be encoded: \(error)", context: "\(Value.self)")
+        }
+    }
+
+    /// Records decoded lately, so that one read again unchanged is not decoded again.
+    private static let decoded = DecodedRecords(byteBudget: 8 << 20)
+
+    static func decode<Value: PlatformRecord>(_ stored: StoredRecord) throws(StoreError) -> Revisioned<Value> {
+        if let value = decoded.value(of: stored, as: Value.self) {
+            return Revisioned(value: value, revision: stored.revision)
+        }
+        do {
+            let value = try decoder.decode(Value.self, from: Data(stored.body))
+            decoded.remember(value, of: stored)
+            return Revisioned(value: value, revision: stored.revision)
         } catch {
             throw StoreError(
                 .storage,
@@ -245,5 +263,46 @@ extension Int {
     fileprivate func floorDivided(by divisor: Int) -> (quotient: Int, remainder: Int) {
         let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
         return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
+    }
+}
+
+/// The values that records' bodies decoded to, by key, each with the body it came from: a record read again is
+/// decoded again only when its body changed. Decoding is a function of the body alone, so an entry can never be
+/// stale: it is used only when the body just read is byte for byte the one it was decoded from (a record deleted and
+/// made again, at revision 1 again, included). Reads outnumber writes by far in a control plane, and decoding the
+/// JSON of every row was a fifth of a version list's time (benchmarks/platform).
+final class DecodedRecords: Sendable {
+    private struct Entry {
+        var body: [UInt8]
+        var value: any Sendable
+    }
+
+    private struct State {
+        var entries: [RecordKey: Entry] = [:]
+        var bytes = 0
+    }
+
+    /// The bodies kept, in bytes, past which the memory starts again empty.
+    private let byteBudget: Int
+    private let state = Mutex(State())
+
+    init(byteBudget: Int) {
+        self.byteBudget = byteBudget
+    }
+
+    func value<Value>(of stored: StoredRecord, as type: Value.Type) -> Value? {
+        state.withLock { state in
+            guard let entry = state.entries[stored.key], entry.body == stored.body else { return nil }
+            return entry.value as? Value
+        }
+    }
+
+    func remember(_ value: some Sendable, of stored: StoredRecord) {
+        guard stored.body.count <= byteBudget / 16 else { return }
+        state.withLock { state in
+            if state.bytes + stored.body.count > byteBudget { state = State() }
+            state.bytes += stored.body.count - (state.entries[stored.key]?.body.count ?? 0)
+            state.entries[stored.key] = Entry(body: stored.body, value: value)
+        }
     }
 }
