@@ -139,6 +139,20 @@ extension AccessTests {
         }
     }
 
+    /// Replicas on one store start with the same token: one keeps it, the others find it kept, and none fails.
+    @Test func replicasStartingWithTheSameTokenKeepItOnce() async throws {
+        try await withPlatform { platform, store in
+            let token = try Platform.newToken()
+            async let first = platform.bootstrapAdminToken(token)
+            async let second = platform.bootstrapAdminToken(token)
+            async let third = platform.bootstrapAdminToken(token)
+            let kept = try await [first, second, third]
+            #expect(kept.filter { $0 }.count == 1, "\(kept)")
+            #expect(try await store.list(.accessToken, scope: "", after: nil, limit: 10).records.count == 1)
+            #expect(try await platform.authenticate(bearer: token).role == .admin)
+        }
+    }
+
     @Test func aMalformedTokenGivenAheadIsRefusedWithoutBeingRepeated() async throws {
         try await withPlatform { platform, store in
             for given in ["agp_admin_hunter2-hunter2", "", "hunter2-hunter2-hunter2"] {

@@ -67,7 +67,8 @@ extension Platform {
     /// let stored = try await platform.bootstrapAdminToken(token)   // false: tokens existed, `token` is not kept
     /// ```
     ///
-    /// - Returns: false when tokens exist already; `token` is then not kept.
+    /// - Returns: false when tokens exist already (kept by another replica starting with the same token too); `token`
+    ///   is then not kept.
     /// - Throws: ``PlatformError`` with `invalidInput` when `token` is not of the form ``isWellFormedToken(_:)``
     ///   checks; the message never repeats it.
     public func bootstrapAdminToken(_ token: String) async throws(PlatformError) -> Bool {
@@ -80,7 +81,12 @@ extension Platform {
             )
         }
         guard try await !hasTokens() else { return false }
-        _ = try await storeToken(token, name: "admin", role: .admin, apps: nil)
+        do throws(PlatformError) {
+            _ = try await storeToken(token, name: "admin", role: .admin, apps: nil)
+        } catch  where error.code == .conflict {
+            // Another replica on the same store, started with the same token, kept it first.
+            return false
+        }
         return true
     }
 
