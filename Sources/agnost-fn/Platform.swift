@@ -9,8 +9,8 @@ struct PlatformCommand: AsyncParsableCommand {
         commandName: "platform",
         abstract: "Run the control plane: apps, versions, resources, API keys and deployments behind a REST API.",
         subcommands: [
-            Serve.self, Login.self, Logout.self, Apps.self, Versions.self, Resources.self, Link.self, Keys.self,
-            Deployments.self,
+            Serve.self, NewAdminToken.self, Login.self, Logout.self, Apps.self, Versions.self, Resources.self,
+            Link.self, Keys.self, Deployments.self, Tokens.self,
         ]
     )
 
@@ -19,10 +19,12 @@ struct PlatformCommand: AsyncParsableCommand {
             abstract: "Serve the platform's REST API under /v1 on an embedded SQLite store or on MongoDB.",
             discussion: """
                 Resource secrets are sealed with the platform key: 32 bytes in base64, from --key-file or \
-                AGNOST_PLATFORM_KEY (make one with 'openssl rand -base64 32'). On the first start the platform makes \
-                an admin token and prints it once, on standard output; keep it, as only its hash is stored. The store \
-                may come from AGNOST_PLATFORM_STORE instead of --store, which keeps a MongoDB password out of the \
-                process list.
+                AGNOST_PLATFORM_KEY (make one with 'openssl rand -base64 32'). On the first start, on a store \
+                without tokens, the admin token is the one AGNOST_PLATFORM_ADMIN_TOKEN holds (make one with \
+                'agnost-fn platform new-admin-token'), so that no log shows it; without that variable the platform \
+                makes one and prints it once, on standard output. Keep it, as only its hash is stored. Once tokens \
+                exist, the variable is ignored. The store may come from AGNOST_PLATFORM_STORE instead of --store, \
+                which keeps a MongoDB password out of the process list.
                 """
         )
 
@@ -75,6 +77,7 @@ struct PlatformCommand: AsyncParsableCommand {
                 Console.error(error.message)
                 throw ExitCode.failure
             }
+            let adminToken = try givenAdminToken()
             let (host, port) = try endpoint()
             let configuration = PlatformServerConfiguration(host: host, port: port)
             let deployer = try self.deployer()
@@ -87,6 +90,7 @@ struct PlatformCommand: AsyncParsableCommand {
                                 store,
                                 sealer: sealer,
                                 cluster: deployer,
+                                adminToken: adminToken,
                                 configuration,
                                 recordsIn: store.location
                             )
@@ -101,7 +105,14 @@ struct PlatformCommand: AsyncParsableCommand {
                         withIntermediateDirectories: true
                     )
                     try await withSQLiteStore(path: path) { store in
-                        try await serve(store, sealer: sealer, cluster: deployer, configuration, recordsIn: path)
+                        try await serve(
+                            store,
+                            sealer: sealer,
+                            cluster: deployer,
+                            adminToken: adminToken,
+                            configuration,
+                            recordsIn: path
+                        )
                     }
                 }
             } catch let error as PlatformError {
@@ -113,16 +124,25 @@ struct PlatformCommand: AsyncParsableCommand {
             }
         }
 
-        /// Serves the API on `store` until cancelled, after making the first admin token on a store without one.
+        /// Serves the API on `store` until cancelled, after keeping `adminToken` as the first admin token, or making
+        /// one, on a store without tokens.
         private func serve(
             _ store: any PlatformStore,
             sealer: SecretSealer,
             cluster: Deployer?,
+            adminToken: String?,
             _ configuration: PlatformServerConfiguration,
             recordsIn location: String
         ) async throws {
             let platform = Platform(store: store, sealer: sealer, cluster: cluster)
-            if let token = try await platform.bootstrapAdminToken() {
+            if let adminToken {
+                Console.status(
+                    try await platform.bootstrapAdminToken(adminToken)
+                        ? "first start: the admin token is the one \(Self.adminTokenVariable) holds (only its hash is "
+                            + "kept)"
+                        : "\(Self.adminTokenVariable) is ignored: the platform has tokens already"
+                )
+            } else if let token = try await platform.bootstrapAdminToken() {
                 Console.status("first start: an admin token, shown this once (only its hash is kept):")
                 FileHandle.standardOutput.write(Data("\(token)\n".utf8))
             }
@@ -156,6 +176,26 @@ struct PlatformCommand: AsyncParsableCommand {
                 Console.status("no cluster (\(error.message)): deployment requests will be refused")
                 return nil
             }
+        }
+
+        static let adminTokenVariable = "AGNOST_PLATFORM_ADMIN_TOKEN"
+
+        /// The first admin token an operator made ahead, from `AGNOST_PLATFORM_ADMIN_TOKEN`; nil when it is unset.
+        /// One that is set but not a platform token stops the start, as going on would print a token into the log
+        /// that the variable was meant to keep it out of; set and empty counts as such.
+        private func givenAdminToken() throws -> String? {
+            guard let value = ProcessInfo.processInfo.environment[Self.adminTokenVariable] else { return nil }
+            // A token read from a file (kubectl --from-file, a mounted Secret) often ends in a newline.
+            let token = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard Platform.isWellFormedToken(token) else {
+                Console.error(
+                    "\(Self.adminTokenVariable) does not hold a platform token (agp_, 16 letters and digits, _, and 43 "
+                        + "base64url characters); make one with 'agnost-fn platform new-admin-token', or unset the "
+                        + "variable to have the first start make one and print it"
+                )
+                throw ExitCode.failure
+            }
+            return token
         }
 
         private func loadKey() throws(PlatformError) -> SecretSealer {

@@ -42,6 +42,124 @@ import Testing
         #expect((first.output + second.output).filter { $0.contains(token) } == [token])
     }
 
+    /// The first admin token made ahead, as on Kubernetes, where standard output lands in the pod's log: the platform
+    /// keeps it and prints only that it did; the CLI lists, creates and revokes tokens with it; a later start with
+    /// tokens ignores the variable. No line of the server ever holds a token.
+    @Test func theFirstAdminTokenMayComeFromTheEnvironmentAndIsNeverPrinted() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-platform-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let made = try Commands.agnost("platform", "new-admin-token")
+        #expect(made.status == 0, "\(made.standardError)")
+        let token = made.standardOutput.trimmingCharacters(in: .newlines)
+        #expect(token.wholeMatch(of: /agp_[A-Za-z0-9]{16}_[A-Za-z0-9_-]{43}/) != nil, "\(made.standardOutput)")
+        #expect(made.standardOutput == token + "\n" && made.standardError.isEmpty)
+        #expect(try Commands.agnost("platform", "new-admin-token").standardOutput != made.standardOutput)
+
+        // From a file, as a mounted Secret or kubectl --from-file gives it: with its newline.
+        var environment = Commands.environment.merging([
+            "AGNOST_PLATFORM_KEY": Self.key, "AGNOST_PLATFORM_ADMIN_TOKEN": token + "\n",
+            "AGNOST_CONFIG": data.appendingPathComponent("config").path,
+        ]) { $1 }
+        environment["AGNOST_PLATFORM_TOKEN"] = nil
+        let arguments = [
+            "platform", "serve", "--listen", "127.0.0.1:0", "--data", data.appendingPathComponent("store").path,
+        ]
+        let first = try BackgroundProcess(Commands.agnostFn, arguments, environment: environment)
+        let line = try first.waitForLine(containing: "platform on ")
+        let url = try #require(line.firstMatch(of: /http:\/\/127\.0\.0\.1:\d+\/v1/).map { String($0.0) })
+        #expect(first.output.contains { $0.contains("the admin token is the one AGNOST_PLATFORM_ADMIN_TOKEN holds") })
+        #expect(try status(url, token: token) == 200)
+
+        var cli = environment
+        cli["AGNOST_PLATFORM_TOKEN"] = token
+        func platform(_ arguments: String...) throws -> Commands.Outcome {
+            try Commands.run(Commands.agnostFn, ["platform"] + arguments + ["--platform", url], environment: cli)
+        }
+        let created = try platform("tokens", "create", "backup", "--role", "admin")
+        #expect(created.status == 0, "\(created.standardError)")
+        let backup = created.standardOutput.trimmingCharacters(in: .newlines)
+        #expect(backup.wholeMatch(of: /agp_[A-Za-z0-9]{16}_[A-Za-z0-9_-]{43}/) != nil, "\(created.standardOutput)")
+        let listed = try platform("tokens", "list", "--output", "json")
+        let items = try #require(
+            (try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [String: Any])?["items"]
+                as? [[String: Any]]
+        )
+        #expect(items.compactMap { $0["name"] as? String }.sorted() == ["admin", "backup"])
+        let adminID = String(token.split(separator: "_")[1])
+        #expect(items.contains { $0["id"] as? String == adminID && $0["role"] as? String == "admin" })
+
+        let pasted = try platform("tokens", "revoke", token)
+        #expect(pasted.status != 0 && pasted.standardError.contains("not the token itself"), "\(pasted.standardError)")
+        #expect(!(pasted.standardError + pasted.standardOutput).contains(token))
+
+        // Its own token: revoked, and then the record cannot be read with it.
+        let revoked = try platform("tokens", "revoke", adminID, "--output", "json")
+        #expect(revoked.status == 0, "\(revoked.standardError)")
+        #expect(revoked.standardError.contains("revoked token \(adminID)"), "\(revoked.standardError)")
+        #expect(revoked.standardError.contains("the token this command used") && revoked.standardOutput.isEmpty)
+        #expect(try status(url, token: token) == 401)
+        #expect(try status(url, token: backup) == 200)
+
+        // The backup is the last admin token for every app now; it can revoke, but not itself. Again with the
+        // revoked token is 204, and --output json is its record, as the list shows it.
+        cli["AGNOST_PLATFORM_TOKEN"] = backup
+        let again = try platform("tokens", "revoke", adminID, "--output", "json")
+        #expect(again.status == 0, "\(again.standardError)")
+        let record = try #require(
+            try JSONSerialization.jsonObject(with: Data(again.standardOutput.utf8)) as? [String: Any]
+        )
+        #expect(record["id"] as? String == adminID && record["revokedAt"] is String, "\(again.standardOutput)")
+        let backupID = String(backup.split(separator: "_")[1])
+        let last = try platform("tokens", "revoke", backupID)
+        #expect(last.status == 1)
+        #expect(last.standardError.contains("create another admin token"), "\(last.standardError)")
+        let table = try platform("tokens", "list")
+        #expect(table.standardOutput.split(separator: "\n").first?.hasPrefix("ID") == true, "\(table.standardOutput)")
+        #expect(table.standardOutput.contains(adminID) && !table.standardOutput.contains(token))
+        #expect(try first.stop() == 0, "\(first.output.joined(separator: "\n"))")
+
+        // Tokens exist: another token in the variable is ignored, and says so.
+        environment["AGNOST_PLATFORM_ADMIN_TOKEN"] = try Commands.agnost("platform", "new-admin-token").standardOutput
+        let second = try BackgroundProcess(Commands.agnostFn, arguments, environment: environment)
+        let restarted = try second.waitForLine(containing: "platform on ")
+        let secondURL = try #require(restarted.firstMatch(of: /http:\/\/127\.0\.0\.1:\d+\/v1/).map { String($0.0) })
+        #expect(second.output.contains { $0.contains("AGNOST_PLATFORM_ADMIN_TOKEN is ignored") }, "\(second.output)")
+        let ignored = try #require(environment["AGNOST_PLATFORM_ADMIN_TOKEN"]).trimmingCharacters(in: .newlines)
+        #expect(try status(secondURL, token: ignored) == 401)
+        #expect(try status(secondURL, token: backup) == 200)
+        #expect(try second.stop() == 0)
+
+        let everything = first.output + second.output
+        #expect(!everything.contains { $0.contains(token) || $0.contains(ignored) || $0.contains("agp_") })
+        let cliOutput = [listed, revoked, again, last, table].map { $0.standardOutput + $0.standardError }
+        #expect(!cliOutput.contains { $0.contains(token) || $0.contains(backup) })
+    }
+
+    /// A variable that holds no platform token stops the start before the store is opened (going on would print a
+    /// new token into the log the variable keeps it out of), names the variable, and never repeats its value.
+    @Test func anAdminTokenThatIsNoPlatformTokenStopsTheStartWithoutRepeatingIt() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("agnost-platform-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
+        for value in ["agp_admin_hunter2-hunter2", "hunter2-hunter2", ""] {
+            let result = try Commands.run(
+                Commands.agnostFn,
+                ["platform", "serve", "--listen", "127.0.0.1:0", "--data", data.path],
+                environment: Commands.environment.merging([
+                    "AGNOST_PLATFORM_KEY": Self.key, "AGNOST_PLATFORM_ADMIN_TOKEN": value,
+                ]) { $1 }
+            )
+            #expect(result.status == 1, "\(value): \(result.standardError)")
+            #expect(
+                result.standardError.contains("error: AGNOST_PLATFORM_ADMIN_TOKEN does not hold a platform token")
+                    && result.standardError.contains("agnost-fn platform new-admin-token"),
+                "\(result.standardError)"
+            )
+            #expect(!(result.standardError + result.standardOutput).contains("hunter2"))
+            #expect(!result.standardOutput.contains("agp_"))
+            #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("platform.sqlite").path))
+        }
+    }
+
     @Test func withoutAKeyOrWithABadAddressItSaysWhatToDo() throws {
         var environment = Commands.environment
         environment["AGNOST_PLATFORM_KEY"] = nil

@@ -95,7 +95,12 @@ struct PlatformManifestTests {
             )
             fromSecrets[name] = (try #require(reference["name"] as? String), try #require(reference["key"] as? String))
         }
-        #expect(fromSecrets.keys.sorted() == ["AGNOST_PLATFORM_KEY", "AGNOST_PLATFORM_STORE"])
+        // The admin token too: from the Secret, so that the first start never prints one into the pod's log.
+        #expect(
+            fromSecrets.keys.sorted() == [
+                "AGNOST_PLATFORM_ADMIN_TOKEN", "AGNOST_PLATFORM_KEY", "AGNOST_PLATFORM_STORE",
+            ]
+        )
         #expect(fromSecrets.values.allSatisfy { Self.isDNSLabel($0.secret) && !$0.key.isEmpty })
 
         let ports = try #require(container["ports"] as? [Object])
@@ -108,6 +113,33 @@ struct PlatformManifestTests {
         let security = try #require(container["securityContext"] as? Object)
         #expect(security["allowPrivilegeEscalation"] as? Bool == false)
         #expect((security["capabilities"] as? Object)?["drop"] as? [String] == ["ALL"])
+    }
+
+    /// The set-up steps, in the manifest's comment and in knative/README.md, create every Secret key the Deployment
+    /// reads, and none is optional: a pod without one does not start, rather than start without the admin token and
+    /// print a new one into its log.
+    @Test func theSetUpStepsCreateEverySecretKeyTheDeploymentReads() throws {
+        let objects = try Self.documents("knative/platform.yaml")
+        let template = try #require(
+            (try Self.object("Deployment", in: objects)["spec"] as? Object)?["template"] as? Object
+        )
+        let containers = try #require((template["spec"] as? Object)?["containers"] as? [Object])
+        let references = containers.flatMap { ($0["env"] as? [Object]) ?? [] }.compactMap {
+            ($0["valueFrom"] as? Object)?["secretKeyRef"] as? Object
+        }
+        #expect(references.count == 3)
+        #expect(references.allSatisfy { ($0["optional"] as? Bool ?? false) == false })
+        let read = Set(references.compactMap { $0["key"] as? String })
+        #expect(read.contains("admin-token"))
+        for file in ["knative/platform.yaml", "knative/README.md"] {
+            let text = try String(contentsOf: Self.repository.appendingPathComponent(file), encoding: .utf8)
+            let created = Set(text.matches(of: /--from-(?:literal|file)=([a-z0-9-]+)=/).map { String($0.1) })
+            #expect(
+                read.isSubset(of: created),
+                "\(file) creates \(created.sorted()), the Deployment reads \(read.sorted())"
+            )
+            #expect(text.contains("agnost-fn platform new-admin-token"), "\(file) says how to make the admin token")
+        }
     }
 
     @Test func theServiceSelectsTheDeploymentsPodsOnItsNamedPort() throws {

@@ -415,3 +415,62 @@ extension PlatformAPITests {
         }
     }
 }
+
+extension PlatformAPITests {
+    /// `DELETE /v1/tokens/{id}`: an admin token for every app alone may revoke; the token is refused on its next
+    /// request as an unknown one is, stays listed with `revokedAt`, and the last admin token for every app stays.
+    @Test func aRevokedTokenIsRefusedAtOnceStaysListedAndTheLastAdminStays() async throws {
+        try await withServer { served in
+            _ = try await served.call("POST", "/apps", token: served.admin, json: ["name": "todo"])
+            let platform = served.platform
+            let (ci, record) = try await platform.createToken(name: "ci", role: .deployer, apps: nil)
+            let viewer = try await platform.createToken(name: "ro", role: .viewer, apps: nil).token
+            let todoAdmin = try await platform.createToken(name: "todo-admin", role: .admin, apps: ["todo"]).token
+            let id = record.value.id
+            #expect(try await served.call("GET", "/apps", token: ci).status == 200)
+
+            var response = try await served.call("DELETE", "/tokens/\(id)", token: nil)
+            #expect(response.status == 401)
+            for token in [viewer, ci, todoAdmin] {
+                response = try await served.call("DELETE", "/tokens/\(id)", token: token)
+                #expect(response.status == 403)
+                let type = response.headers.first { $0.name.lowercased() == "content-type" }?.value
+                #expect(type?.hasPrefix("application/problem+json") == true, "\(type ?? "no content type")")
+                #expect((response.body["detail"] as? String)?.contains("revoke tokens") == true, "\(response.body)")
+            }
+            #expect(
+                try await served.call("GET", "/apps", token: ci).status == 200,
+                "refused revocations change nothing"
+            )
+
+            response = try await served.call("DELETE", "/tokens/\(id)", token: served.admin)
+            #expect(response.status == 204)
+            response = try await served.call("GET", "/apps", token: ci)
+            let unknown = try await served.call("GET", "/apps", token: try Platform.newToken())
+            #expect(response.status == 401)
+            #expect(response.body["detail"] as? String == unknown.body["detail"] as? String)
+            #expect(try await served.call("DELETE", "/tokens/\(id)", token: served.admin).status == 204)
+            #expect(try await served.call("DELETE", "/tokens/0123456789abcdef", token: served.admin).status == 404)
+
+            response = try await served.call("GET", "/tokens", token: served.admin)
+            let items = try #require(response.body["items"] as? [[String: Any]])
+            let revoked = items.filter { $0["revokedAt"] != nil }.compactMap { $0["name"] as? String }
+            #expect(items.count == 4 && revoked == ["ci"], "\(items)")
+            let revokedAt = try #require(items.first { $0["id"] as? String == id }?["revokedAt"] as? String)
+            #expect(revokedAt.hasSuffix("Z"), "\(revokedAt)")
+
+            // The first admin token is the one admin token for every app: todo-admin cannot make tokens for all.
+            let adminID = String(served.admin.split(separator: "_")[1])
+            response = try await served.call("DELETE", "/tokens/\(adminID)", token: served.admin)
+            #expect(response.status == 409)
+            #expect(
+                (response.body["detail"] as? String)?.contains("create another admin token") == true,
+                "\(response.body)"
+            )
+            #expect(try await served.call("GET", "/apps", token: served.admin).status == 200)
+            let backup = try await platform.createToken(name: "backup", role: .admin, apps: nil).token
+            #expect(try await served.call("DELETE", "/tokens/\(adminID)", token: backup).status == 204)
+            #expect(try await served.call("GET", "/apps", token: served.admin).status == 401)
+        }
+    }
+}

@@ -200,6 +200,16 @@ extension PlatformAPI {
         }
     }
 
+    func revokeToken(_ input: Operations.RevokeToken.Input) async throws -> Operations.RevokeToken.Output {
+        do throws(PlatformError) {
+            try caller.requireEveryApp(.admin, to: "revoke tokens")
+            try await platform.revokeToken(id: input.path.id)
+            return .noContent(.init())
+        } catch {
+            return .default(statusCode: error.status, Self.problem(error))
+        }
+    }
+
     // MARK: Helpers
 
     /// Resources of an app need the role for that app; shared ones a token for every app.
@@ -250,7 +260,8 @@ extension PlatformAPI {
             name: token.name,
             role: .init(rawValue: token.role.rawValue) ?? .viewer,
             apps: token.apps,
-            createdAt: token.createdAt
+            createdAt: token.createdAt,
+            revokedAt: token.revokedAt
         )
     }
 }

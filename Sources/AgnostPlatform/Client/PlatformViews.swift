@@ -61,6 +61,21 @@ public enum PlatformViews {
         public var record: Key
     }
 
+    public struct Token: Decodable, Sendable {
+        public var id: String
+        public var name: String
+        public var role: String
+        /// The apps it is limited to; nil for every app.
+        public var apps: [String]?
+        public var createdAt: Date
+        public var revokedAt: Date?
+    }
+
+    public struct CreatedToken: Decodable, Sendable {
+        public var token: String
+        public var record: Token
+    }
+
     public struct Deployment: Decodable, Sendable {
         public var id: String
         public var app: String

@@ -62,13 +62,30 @@ public struct AccessToken: Codable, Sendable, Hashable {
     /// Lowercase hex SHA-256 of the whole token.
     public var hash: String
     public var createdAt: Date
+    /// When the token stopped opening the API; its record stays, so that the list keeps who had access.
+    public var revokedAt: Date?
 
-    public init(id: String, name: String, role: Role, apps: [String]?, hash: String, createdAt: Date) {
+    public init(
+        id: String,
+        name: String,
+        role: Role,
+        apps: [String]?,
+        hash: String,
+        createdAt: Date,
+        revokedAt: Date? = nil
+    ) {
         self.id = id
         self.name = name
         self.role = role
         self.apps = apps
         self.hash = hash
         self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+
+    /// Whether it is an admin token for every app that still opens the API: the kind the platform never runs out
+    /// of, as only such a token can make another.
+    public var isUnrevokedAdminForEveryApp: Bool {
+        revokedAt == nil && role == .admin && apps == nil
     }
 }
